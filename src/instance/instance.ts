@@ -1,0 +1,51 @@
+/**
+ * The engine boundary: what the task service needs from whatever runs a
+ * module. One Instance is one running guest (a task's init or an exec).
+ */
+
+export interface ExitResult {
+  exitStatus: number;
+  exitedAt: Date;
+}
+
+export interface StdioFds {
+  /** Host fds handed over to the instance, which owns (and closes) them from then on. */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+}
+
+export interface InstanceConfig {
+  /** The process id as containerd names it: the container id, or the exec id. */
+  id: string;
+  /** Host path of the module file, already resolved inside the rootfs. */
+  modulePath: string;
+  /** How the guest names the module (for messages). */
+  moduleGuestPath: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** Host directory the guest sees as `/`. */
+  rootfsPath: string;
+  stdio: StdioFds;
+  /** Cap on the guest's linear memory, in bytes. */
+  memoryLimitBytes?: number;
+}
+
+export interface Instance {
+  /** An id a person can find on the host: the thread running the guest. */
+  readonly pid: number;
+  /** Begins running the guest; resolves once it runs. */
+  start(): Promise<void>;
+  /** Delivers a signal: terminating ones end the guest with 128+signal. */
+  kill(signal: number): Promise<void>;
+  /** Resolves once the guest has ended, whether it ran or not. */
+  wait(): Promise<ExitResult>;
+  /** Releases the instance; it must have ended (or never started). */
+  delete(): Promise<void>;
+}
+
+export interface Engine {
+  /** Loads and validates the module and prepares an instance without running it. */
+  create(config: InstanceConfig): Promise<Instance>;
+}

@@ -1,0 +1,107 @@
+import type { Worker } from 'node:worker_threads';
+import { InternalError, InvalidArgumentError } from '../errors.js';
+import type { ExitResult, Instance } from './instance.js';
+import type { BootedWorker } from './worker-pool.js';
+import type { FromWorker, ToWorker, WorkerGuestConfig } from './worker-protocol.js';
+
+/** Exit status when the worker thread itself died (not the guest): containerd's "unknown". */
+const WORKER_DIED_STATUS = 255;
+
+/** One guest running in its own worker thread. Kill terminates the thread, in any state. */
+export class WorkerInstance implements Instance {
+  readonly pid: number;
+  private readonly worker: Worker;
+  private readonly exited: Promise<ExitResult>;
+  private resolveExit!: (result: ExitResult) => void;
+  private ended = false;
+  /** The status to report when the worker goes away, once decided (guest exit or signal). */
+  private decidedStatus: number | undefined;
+  private waiters = new Map<FromWorker['type'], (message: FromWorker) => void>();
+
+  private constructor(
+    booted: BootedWorker,
+    private readonly name: string,
+    private readonly clock: () => Date,
+  ) {
+    this.worker = booted.worker;
+    this.pid = booted.tid;
+    this.exited = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
+    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
+    this.worker.on('error', () => {
+      this.decidedStatus ??= WORKER_DIED_STATUS;
+    });
+    this.worker.on('exit', () => this.onWorkerExit());
+  }
+
+  /** Instantiates the module in the booted worker without running it. */
+  static async prepare(
+    booted: BootedWorker,
+    module: WebAssembly.Module,
+    config: WorkerGuestConfig,
+    name: string,
+    clock: () => Date,
+  ): Promise<WorkerInstance> {
+    const instance = new WorkerInstance(booted, name, clock);
+    const reply = await instance.request({ type: 'prepare', module, config }, 'prepared');
+    if (reply.type === 'failed') {
+      await instance.kill(9);
+      throw new InvalidArgumentError(`${name}: cannot instantiate the module: ${reply.message}`);
+    }
+    return instance;
+  }
+
+  async start(): Promise<void> {
+    const reply = await this.request({ type: 'start' }, 'started');
+    if (reply.type === 'failed') throw new InternalError(`${this.name}: cannot start: ${reply.message}`);
+  }
+
+  async kill(signal: number): Promise<void> {
+    if (this.ended) return;
+    this.decidedStatus ??= 128 + signal;
+    await this.worker.terminate();
+  }
+
+  wait(): Promise<ExitResult> {
+    return this.exited;
+  }
+
+  async delete(): Promise<void> {
+    if (!this.ended) await this.kill(9);
+    await this.exited;
+  }
+
+  private request(message: ToWorker, answer: FromWorker['type']): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      if (this.ended) {
+        reject(new InternalError(`${this.name}: the guest's worker has already ended`));
+        return;
+      }
+      this.waiters.set(answer, resolve);
+      this.waiters.set('failed', resolve);
+      this.worker.postMessage(message);
+    });
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.type === 'exit') {
+      this.decidedStatus ??= message.exitStatus;
+      void this.worker.terminate();
+      return;
+    }
+    const waiter = this.waiters.get(message.type);
+    if (waiter !== undefined) {
+      this.waiters.clear();
+      waiter(message);
+    }
+  }
+
+  private onWorkerExit(): void {
+    this.ended = true;
+    const pending = [...new Set(this.waiters.values())];
+    this.waiters.clear();
+    for (const waiter of pending) waiter({ type: 'failed', message: 'the worker ended' });
+    this.resolveExit({ exitStatus: this.decidedStatus ?? WORKER_DIED_STATUS, exitedAt: this.clock() });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Entry of a guest's worker thread: boots ahead of need (the pool keeps one
+ * spare), then instantiates and runs exactly one guest on our WASI host.
+ */
+import { readlinkSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { WasiHost } from '../wasi/index.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('worker-main must run in a worker thread');
+
+function send(message: FromWorker): void {
+  port!.postMessage(message);
+}
+
+/** This thread's id on the host (/proc/thread-self → "<pid>/task/<tid>"): what `ps -eLf` shows. */
+function threadId(): number {
+  const link = readlinkSync('/proc/thread-self');
+  return Number(link.slice(link.lastIndexOf('/') + 1));
+}
+
+let host: WasiHost | undefined;
+let instance: WebAssembly.Instance | undefined;
+
+port.on('message', (message: ToWorker) => {
+  void handle(message);
+});
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'prepare': {
+      try {
+        const { config } = message;
+        host = new WasiHost({
+          args: config.args,
+          env: config.env,
+          cwd: config.cwd,
+          preopens: [{ guestPath: '/', hostPath: config.rootfsPath }],
+          ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
+          ...(config.stdout !== undefined ? { stdout: config.stdout } : {}),
+          ...(config.stderr !== undefined ? { stderr: config.stderr } : {}),
+        });
+        instance = await WebAssembly.instantiate(message.module, host.importObject());
+        send({ type: 'prepared' });
+      } catch (error) {
+        send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+    }
+    case 'start': {
+      if (host === undefined || instance === undefined) {
+        send({ type: 'failed', message: 'start before prepare' });
+        return;
+      }
+      send({ type: 'started' });
+      const exitStatus = await host.start(instance);
+      await host.close();
+      send({ type: 'exit', exitStatus });
+      return;
+    }
+  }
+}
+
+send({ type: 'booted', tid: threadId() });

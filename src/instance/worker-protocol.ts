@@ -1,0 +1,26 @@
+/**
+ * Messages between the daemon and a guest's worker thread. The daemon sends
+ * `prepare` (instantiate, do not run) then `start`; the worker answers each and
+ * finally reports `exit` once the guest ended and its output was flushed.
+ */
+
+export interface WorkerGuestConfig {
+  args: string[];
+  env: string[];
+  cwd: string;
+  rootfsPath: string;
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+}
+
+export type ToWorker =
+  | { type: 'prepare'; module: WebAssembly.Module; config: WorkerGuestConfig }
+  | { type: 'start' };
+
+export type FromWorker =
+  | { type: 'booted'; tid: number }
+  | { type: 'prepared' }
+  | { type: 'failed'; message: string }
+  | { type: 'started' }
+  | { type: 'exit'; exitStatus: number };

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { ContainerPreparer, PreparedContainer } from '../task/collaborators.js';
+import type { MountSpec } from '../task/events.js';
+import { readBundleSpec } from './bundle-spec.js';
+import { resolveEntrypoint } from './entrypoint.js';
+import { mountRootfs, unmountAll } from './rootfs-mounts.js';
+
+/** Makes a bundle ready to run: mounts its rootfs and reads its spec. */
+export class BundlePreparer implements ContainerPreparer {
+  async prepare(bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer> {
+    const mountPoint = path.join(bundle, 'rootfs');
+    await mountRootfs(rootfs, mountPoint);
+    try {
+      const spec = await readBundleSpec(bundle);
+      let released = false;
+      return {
+        rootfsPath: spec.rootPath,
+        process: spec.process,
+        annotations: spec.annotations,
+        ...(spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: spec.memoryLimitBytes } : {}),
+        release: async () => {
+          if (released || rootfs.length === 0) return;
+          released = true;
+          await unmountAll(mountPoint);
+        },
+      };
+    } catch (error) {
+      if (rootfs.length > 0) await unmountAll(mountPoint).catch(() => {});
+      throw error;
+    }
+  }
+
+  resolveEntrypoint(rootfsPath: string, guestPath: string, cwd: string): Promise<string> {
+    return resolveEntrypoint(rootfsPath, guestPath, cwd);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The shim runner: turns containerd's invocation into one action. `start` and
+ * `delete` are containerd's; `serve` is the daemon `start` spawns.
+ */
+import { fileURLToPath } from 'node:url';
+import { containerd } from '../generated/index.js';
+import { describeError } from '../errors.js';
+import { serveDaemon } from './daemon.js';
+import { deleteAction } from './delete-action.js';
+import { parseFlags } from './flags.js';
+import { RUNTIME_NAME } from './socket-address.js';
+import { startAction } from './start-action.js';
+import { RUNTIME_VERSION, versionText } from './version.js';
+
+export const BINARY_NAME = 'containerd-shim-wasmts-v1';
+
+async function readStdin(): Promise<Uint8Array> {
+  if (process.stdin.isTTY) return new Uint8Array(0);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function write(output: Uint8Array | string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(output, () => resolve()));
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (flags.version) {
+    await write(versionText(BINARY_NAME));
+    return 0;
+  }
+  if (flags.info) {
+    await readStdin();
+    await write(
+      containerd.types.RuntimeInfo.encode({
+        name: RUNTIME_NAME,
+        version: { version: RUNTIME_VERSION, revision: '' },
+      }).finish(),
+    );
+    return 0;
+  }
+  try {
+    switch (flags.action) {
+      case 'start':
+        await write(await startAction(flags, await readStdin(), fileURLToPath(new URL('../main.js', import.meta.url))));
+        return 0;
+      case 'delete':
+        await write(await deleteAction(flags));
+        return 0;
+      case 'serve':
+        await serveDaemon(flags);
+        return -1; // keeps running
+      default:
+        process.stderr.write(`${BINARY_NAME}: unknown action ${JSON.stringify(flags.action)}; expected start or delete\n`);
+        return 1;
+    }
+  } catch (error) {
+    // containerd shows start's combined output in its error: one line that says what failed.
+    process.stderr.write(`${BINARY_NAME} ${flags.action}: ${describeError(error)}\n`);
+    return 1;
+  }
+}

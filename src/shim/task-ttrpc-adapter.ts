@@ -1,0 +1,187 @@
+/**
+ * Serves the task service over ttrpc as `containerd.task.v2.Task` and
+ * `containerd.task.v3.Task` (their messages are identical). This is the one
+ * place that decodes requests, encodes responses and turns a thrown error into
+ * a wire status.
+ */
+import { containerd } from '../generated/index.js';
+import { describeError, GrpcCode, InvalidArgumentError, WasmtsError } from '../errors.js';
+import type { Logger } from '../task/collaborators.js';
+import type { TaskService } from '../task/task-service.js';
+import { TtrpcStatusError, type TtrpcServer } from '../ttrpc/index.js';
+import { mountsFrom, optionalTimestamp, toTimestamp } from './wire-convert.js';
+
+const v2 = containerd.task.v2;
+
+export const TASK_SERVICES = ['containerd.task.v2.Task', 'containerd.task.v3.Task'] as const;
+
+/** containerd's type URL for an OCI Process in an ExecProcessRequest (JSON inside the Any). */
+const OCI_PROCESS_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+
+type Handler = (payload: Uint8Array) => Promise<Uint8Array>;
+
+const EMPTY = new Uint8Array(0);
+
+function ref(request: { id?: string | null; execId?: string | null }) {
+  return { id: request.id ?? '', execId: request.execId ?? '' };
+}
+
+export function taskHandlers(service: TaskService, onShutdown: () => void): Record<string, Handler> {
+  return {
+    async Create(payload) {
+      const r = decode(v2.CreateTaskRequest, payload);
+      const { pid } = await service.create({
+        id: r.id,
+        bundle: r.bundle,
+        rootfs: mountsFrom(r.rootfs),
+        terminal: r.terminal,
+        stdin: r.stdin,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        checkpoint: r.checkpoint,
+        parentCheckpoint: r.parentCheckpoint,
+      });
+      return v2.CreateTaskResponse.encode({ pid }).finish();
+    },
+    async Start(payload) {
+      const { pid } = await service.start(ref(decode(v2.StartRequest, payload)));
+      return v2.StartResponse.encode({ pid }).finish();
+    },
+    async Delete(payload) {
+      const info = await service.delete(ref(decode(v2.DeleteRequest, payload)));
+      return v2.DeleteResponse.encode({
+        pid: info.pid,
+        exitStatus: info.exitStatus,
+        exitedAt: optionalTimestamp(info.exitedAt),
+      }).finish();
+    },
+    async State(payload) {
+      const s = await service.state(ref(decode(v2.StateRequest, payload)));
+      return v2.StateResponse.encode({ ...s, exitedAt: optionalTimestamp(s.exitedAt) }).finish();
+    },
+    async Wait(payload) {
+      const exit = await service.wait(ref(decode(v2.WaitRequest, payload)));
+      return v2.WaitResponse.encode({ exitStatus: exit.exitStatus, exitedAt: toTimestamp(exit.exitedAt) }).finish();
+    },
+    async Kill(payload) {
+      const r = decode(v2.KillRequest, payload);
+      await service.kill({ ...ref(r), signal: r.signal, all: r.all });
+      return EMPTY;
+    },
+    async Exec(payload) {
+      const r = decode(v2.ExecProcessRequest, payload);
+      const spec = r.spec;
+      if (spec && spec.typeUrl !== '' && spec.typeUrl !== OCI_PROCESS_TYPE) {
+        throw new TtrpcStatusError(GrpcCode.INVALID_ARGUMENT, `exec ${r.execId}: unexpected spec type ${spec.typeUrl}`);
+      }
+      await service.exec({
+        ...ref(r),
+        terminal: r.terminal,
+        stdin: r.stdin,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        specJson: spec?.value ? Buffer.from(spec.value).toString('utf8') : undefined,
+      });
+      return EMPTY;
+    },
+    async Pids(payload) {
+      const r = decode(v2.PidsRequest, payload);
+      const processes = await service.pids(r.id);
+      return v2.PidsResponse.encode({
+        processes: processes.map((p) => ({
+          pid: p.pid,
+          ...(p.execId !== ''
+            ? {
+                info: {
+                  typeUrl: 'containerd.runc.v1.ProcessDetails',
+                  value: containerd.runc.v1.ProcessDetails.encode({ execId: p.execId }).finish(),
+                },
+              }
+            : {}),
+        })),
+      }).finish();
+    },
+    async Connect(payload) {
+      const r = decode(v2.ConnectRequest, payload);
+      return v2.ConnectResponse.encode(await service.connect(r.id)).finish();
+    },
+    async CloseIO(payload) {
+      const r = decode(v2.CloseIORequest, payload);
+      await service.closeIO({ ...ref(r), stdin: r.stdin });
+      return EMPTY;
+    },
+    async ResizePty(payload) {
+      const r = decode(v2.ResizePtyRequest, payload);
+      await service.resizePty({ ...ref(r), width: r.width, height: r.height });
+      return EMPTY;
+    },
+    async Shutdown(payload) {
+      decode(v2.ShutdownRequest, payload);
+      if (await service.shutdown()) onShutdown();
+      return EMPTY;
+    },
+    async Pause(payload) {
+      const r = decode(v2.PauseRequest, payload);
+      throw unsupported(`pause task ${r.id}: pausing wasm tasks is not supported by wasmts yet`);
+    },
+    async Resume(payload) {
+      const r = decode(v2.ResumeRequest, payload);
+      throw unsupported(`resume task ${r.id}: pausing wasm tasks is not supported by wasmts yet`);
+    },
+    async Checkpoint(payload) {
+      const r = decode(v2.CheckpointTaskRequest, payload);
+      throw unsupported(`checkpoint task ${r.id}: checkpointing wasm tasks is not supported`);
+    },
+    async Update(payload) {
+      const r = decode(v2.UpdateTaskRequest, payload);
+      throw unsupported(`update task ${r.id}: updating the resources of wasm tasks is not supported by wasmts yet`);
+    },
+    async Stats(payload) {
+      const r = decode(v2.StatsRequest, payload);
+      throw unsupported(`stats of task ${r.id}: metrics of wasm tasks are not supported by wasmts yet`);
+    },
+  };
+}
+
+/** Decodes a request; malformed bytes are the caller's error, not ours. */
+function decode<T>(codec: { decode(bytes: Uint8Array): T; name?: string }, payload: Uint8Array): T {
+  try {
+    return codec.decode(payload);
+  } catch (error) {
+    const what = (codec as { name?: string }).name ?? 'request';
+    throw new InvalidArgumentError(`malformed ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function unsupported(message: string): TtrpcStatusError {
+  return new TtrpcStatusError(GrpcCode.UNIMPLEMENTED, message);
+}
+
+/** Wraps each handler so every error leaves as a ttrpc status, logged once. */
+function withStatus(name: string, handler: Handler, logger: Logger): Handler {
+  return async (payload) => {
+    try {
+      return await handler(payload);
+    } catch (error) {
+      if (error instanceof TtrpcStatusError) {
+        logger.info({ rpc: name, code: error.code, err: error.message }, 'rpc refused');
+        throw error;
+      }
+      if (error instanceof WasmtsError) {
+        logger.info({ rpc: name, code: error.code, err: describeError(error) }, 'rpc failed');
+        throw new TtrpcStatusError(error.grpcCode, describeError(error));
+      }
+      logger.error({ rpc: name, err: error }, 'rpc failed unexpectedly');
+      const message = error instanceof Error ? `${name}: ${describeError(error)}` : `${name}: ${String(error)}`;
+      throw new TtrpcStatusError(GrpcCode.INTERNAL, message);
+    }
+  };
+}
+
+export function registerTaskService(server: TtrpcServer, service: TaskService, logger: Logger, onShutdown: () => void): void {
+  const handlers = taskHandlers(service, onShutdown);
+  const wrapped = Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [name, withStatus(name, handler, logger)]),
+  );
+  for (const name of TASK_SERVICES) server.register(name, wrapped);
+}

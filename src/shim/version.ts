@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+
+export const RUNTIME_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/** What `-v` prints, in the shape containerd's own shims use. */
+export function versionText(binaryName: string): string {
+  return `${binaryName}:\n  Version:  ${RUNTIME_VERSION}\n  Node.js:  ${process.version}\n`;
+}

@@ -1,0 +1,57 @@
+import type { Engine } from '../instance/instance.js';
+import type { EventSink, MountSpec, StdioPaths } from './events.js';
+
+/** The parts of an OCI process spec a wasm guest uses. */
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  terminal: boolean;
+}
+
+/** A bundle made ready to run: rootfs mounted, spec read. */
+export interface PreparedContainer {
+  rootfsPath: string;
+  process: ProcessSpec;
+  memoryLimitBytes?: number;
+  annotations: Record<string, string>;
+  /** Undoes what prepare did (unmounts the rootfs). Safe to call twice. */
+  release(): Promise<void>;
+}
+
+export interface ContainerPreparer {
+  prepare(bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer>;
+  /** Resolves a guest path (e.g. process.args[0]) to a host path inside the rootfs. */
+  resolveEntrypoint(rootfsPath: string, guestPath: string, cwd: string): Promise<string>;
+}
+
+export interface OpenedStdio {
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+  /** Closes the opener's own writer on the stdin FIFO, so the guest sees EOF once the client closes too. */
+  closeStdin(): Promise<void>;
+  /** Closes what the opener kept for itself (keep-alive fds); call after the instance ended. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StdioOpener {
+  open(paths: StdioPaths): Promise<OpenedStdio>;
+}
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface TaskServiceDeps {
+  engine: Engine;
+  events: EventSink;
+  preparer: ContainerPreparer;
+  stdio: StdioOpener;
+  logger: Logger;
+  shimPid: number;
+  clock?: () => Date;
+}

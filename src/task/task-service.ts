@@ -1,0 +1,359 @@
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  NotImplementedError,
+} from '../errors.js';
+import type { ExitResult } from '../instance/instance.js';
+import { parseProcessSpec } from '../oci/process-spec.js';
+import type { OpenedStdio, PreparedContainer, ProcessSpec, TaskServiceDeps } from './collaborators.js';
+import type { StdioPaths } from './events.js';
+import type {
+  CloseIORequest,
+  ConnectResponse,
+  CreateTaskRequest,
+  ExecProcessRequest,
+  ExitInfo,
+  KillRequest,
+  ProcessInfo,
+  ProcessRef,
+  ResizePtyRequest,
+  StateResponse,
+} from './messages.js';
+import { ProcessRecord } from './process-record.js';
+import { signalDisposition } from './signals.js';
+
+interface TaskRecord {
+  id: string;
+  bundle: string;
+  container: PreparedContainer;
+  init: ProcessRecord;
+  execs: Map<string, ProcessRecord>;
+}
+
+export const SHIM_VERSION_LABEL = 'wasmts';
+
+/** Exit status of a process whose instance failed to start (containerd's own "unknown" status). */
+const FAILED_TO_START_STATUS = 255;
+
+/**
+ * The Task API as plain async methods. It owns the task records and their
+ * state machines; everything that touches the host arrives through `deps`.
+ */
+export class TaskService {
+  private readonly tasks = new Map<string, TaskRecord>();
+  /** Ids whose Create is under way, so a concurrent duplicate is refused. */
+  private readonly creating = new Set<string>();
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: TaskServiceDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  get taskCount(): number {
+    return this.tasks.size + this.creating.size;
+  }
+
+  async create(request: CreateTaskRequest): Promise<{ pid: number }> {
+    const { id, bundle } = request;
+    if (id === '') throw new InvalidArgumentError('create task: the id is empty');
+    if (request.checkpoint !== '' || request.parentCheckpoint !== '') {
+      throw new NotImplementedError(`create task ${id}: restoring a wasm task from a checkpoint is not supported`);
+    }
+    if (this.tasks.has(id) || this.creating.has(id)) throw new AlreadyExistsError(`task ${id} already exists`);
+    this.creating.add(id);
+    try {
+      const paths: StdioPaths = {
+        stdin: request.stdin,
+        stdout: request.stdout,
+        stderr: request.stderr,
+        terminal: request.terminal,
+      };
+      const container = await this.deps.preparer.prepare(bundle, request.rootfs);
+      let init: ProcessRecord;
+      try {
+        init = await this.createProcess(id, '', container, container.process, paths);
+      } catch (error) {
+        await container.release();
+        throw error;
+      }
+      const task: TaskRecord = { id, bundle, container, init, execs: new Map() };
+      this.tasks.set(id, task);
+      this.deps.events.publish({
+        topic: '/tasks/create',
+        containerId: id,
+        bundle,
+        rootfs: request.rootfs,
+        io: paths,
+        pid: init.pid,
+      });
+      this.watchExit(task, init);
+      this.deps.logger.info({ task: id, pid: init.pid }, 'task created');
+      return { pid: init.pid };
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  async exec(request: ExecProcessRequest): Promise<void> {
+    const task = this.taskOf(request.id);
+    if (request.execId === '') throw new InvalidArgumentError(`exec in task ${request.id}: the exec id is empty`);
+    if (task.execs.has(request.execId)) {
+      throw new AlreadyExistsError(`exec ${request.execId} of task ${request.id} already exists`);
+    }
+    if (task.init.state !== 'running') {
+      throw new FailedPreconditionError(`cannot exec in task ${request.id}: it is ${task.init.state}`);
+    }
+    if (request.specJson === undefined) {
+      throw new InvalidArgumentError(`exec ${request.execId} of task ${request.id}: the request carries no process spec`);
+    }
+    const spec = parseProcessSpec(request.specJson, `exec ${request.execId} of task ${request.id}`);
+    const paths: StdioPaths = {
+      stdin: request.stdin,
+      stdout: request.stdout,
+      stderr: request.stderr,
+      terminal: request.terminal,
+    };
+    const process = await this.createProcess(request.id, request.execId, task.container, spec, paths);
+    if (task.execs.has(request.execId)) {
+      await this.discard(process);
+      throw new AlreadyExistsError(`exec ${request.execId} of task ${request.id} already exists`);
+    }
+    task.execs.set(request.execId, process);
+    this.deps.events.publish({ topic: '/tasks/exec-added', containerId: request.id, execId: request.execId });
+    this.watchExit(task, process);
+  }
+
+  async start(ref: ProcessRef): Promise<{ pid: number }> {
+    const process = this.processOf(ref);
+    process.move('start');
+    try {
+      await process.instance.start();
+    } catch (error) {
+      // The instance could not run: it ends as a failed process so that Wait returns.
+      process.pendingExit = undefined;
+      process.recordExit({ exitStatus: FAILED_TO_START_STATUS, exitedAt: this.clock() });
+      throw error;
+    }
+    if (process.isInit) {
+      this.deps.events.publish({ topic: '/tasks/start', containerId: process.containerId, pid: process.pid });
+    } else {
+      this.deps.events.publish({
+        topic: '/tasks/exec-started',
+        containerId: process.containerId,
+        execId: process.execId,
+        pid: process.pid,
+      });
+    }
+    process.move('started');
+    const early = process.pendingExit;
+    if (early !== undefined) {
+      process.pendingExit = undefined;
+      this.finishExit(process, early);
+    }
+    return { pid: process.pid };
+  }
+
+  async kill(request: KillRequest): Promise<void> {
+    const process = this.processOf(request);
+    if (process.state === 'stopped' || process.state === 'deleting' || process.state === 'deleted') {
+      throw new NotFoundError(`${process.name}: process already finished`);
+    }
+    const targets = request.all && process.isInit ? [process, ...this.taskOf(request.id).execs.values()] : [process];
+    const disposition = signalDisposition(request.signal);
+    if (disposition === 'ignore') return;
+    if (disposition !== 'terminate') {
+      throw new NotImplementedError(`${process.name}: signal ${request.signal} (${disposition}) is not supported for wasm tasks`);
+    }
+    await Promise.all(
+      targets
+        .filter((p) => p.state === 'created' || p.state === 'starting' || p.state === 'running')
+        .map((p) => p.instance.kill(request.signal)),
+    );
+  }
+
+  async wait(ref: ProcessRef): Promise<ExitResult> {
+    return this.processOf(ref).exited;
+  }
+
+  async delete(ref: ProcessRef): Promise<ExitInfo> {
+    const task = this.taskOf(ref.id);
+    const process = this.processOf(ref);
+    if (process.isInit && process.state !== 'created' && process.state !== 'stopped') {
+      throw new FailedPreconditionError(`cannot delete ${process.name}: it is ${process.state}`);
+    }
+    const neverStarted = process.state === 'created';
+    process.move('delete');
+    if (neverStarted) {
+      await process.instance.kill(9);
+    }
+    await this.discard(process);
+    process.move('deleted');
+    const info: ExitInfo = {
+      pid: process.pid,
+      exitStatus: process.exit?.exitStatus ?? 0,
+      exitedAt: process.exit?.exitedAt,
+    };
+    if (process.isInit) {
+      for (const exec of task.execs.values()) await this.discard(exec);
+      await task.container.release();
+      this.tasks.delete(task.id);
+      this.deps.events.publish({
+        topic: '/tasks/delete',
+        containerId: task.id,
+        id: '',
+        pid: info.pid,
+        exitStatus: info.exitStatus,
+        exitedAt: info.exitedAt,
+      });
+      this.deps.logger.info({ task: task.id }, 'task deleted');
+    } else {
+      task.execs.delete(process.execId);
+    }
+    return info;
+  }
+
+  async state(ref: ProcessRef): Promise<StateResponse> {
+    const task = this.taskOf(ref.id);
+    const process = this.processOf(ref);
+    return {
+      id: process.isInit ? task.id : process.execId,
+      bundle: task.bundle,
+      pid: process.pid,
+      status: process.status,
+      stdin: process.paths.stdin,
+      stdout: process.paths.stdout,
+      stderr: process.paths.stderr,
+      terminal: process.paths.terminal,
+      exitStatus: process.exit?.exitStatus ?? 0,
+      exitedAt: process.exit?.exitedAt,
+      execId: process.execId,
+    };
+  }
+
+  async pids(id: string): Promise<ProcessInfo[]> {
+    const task = this.taskOf(id);
+    return [task.init, ...task.execs.values()].map((p) => ({ pid: p.pid, execId: p.execId }));
+  }
+
+  async connect(id: string): Promise<ConnectResponse> {
+    const task = this.tasks.get(id);
+    return { shimPid: this.deps.shimPid, taskPid: task?.init.pid ?? 0, version: SHIM_VERSION_LABEL };
+  }
+
+  async closeIO(request: CloseIORequest): Promise<void> {
+    const process = this.processOf(request);
+    if (request.stdin) await process.stdio.closeStdin();
+  }
+
+  async resizePty(request: ResizePtyRequest): Promise<void> {
+    const process = this.processOf(request);
+    if (!process.paths.terminal) return;
+    throw new NotImplementedError(`${process.name}: terminals are not supported by wasmts yet`);
+  }
+
+  /** Whether the daemon may exit: true once no task remains. */
+  async shutdown(): Promise<boolean> {
+    return this.taskCount === 0;
+  }
+
+  /** Every live process, for a daemon that is going away. */
+  async killAll(signal: number): Promise<void> {
+    const all = [...this.tasks.values()].flatMap((t) => [t.init, ...t.execs.values()]);
+    await Promise.all(
+      all
+        .filter((p) => p.state === 'created' || p.state === 'starting' || p.state === 'running')
+        .map((p) => p.instance.kill(signal)),
+    );
+  }
+
+  private async createProcess(
+    containerId: string,
+    execId: string,
+    container: PreparedContainer,
+    spec: ProcessSpec,
+    paths: StdioPaths,
+  ): Promise<ProcessRecord> {
+    const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
+    if (paths.terminal) {
+      throw new InvalidArgumentError(`${what}: terminals (ctr -t, docker -t) are not supported by wasmts yet`);
+    }
+    const guestPath = spec.args[0];
+    if (guestPath === undefined || guestPath === '') {
+      throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
+    }
+    const modulePath = await this.deps.preparer.resolveEntrypoint(container.rootfsPath, guestPath, spec.cwd);
+    const stdio: OpenedStdio = await this.deps.stdio.open(paths);
+    try {
+      const instance = await this.deps.engine.create({
+        id: execId === '' ? containerId : execId,
+        modulePath,
+        moduleGuestPath: guestPath,
+        args: spec.args,
+        env: spec.env,
+        cwd: spec.cwd,
+        rootfsPath: container.rootfsPath,
+        stdio: { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr },
+        ...(container.memoryLimitBytes !== undefined ? { memoryLimitBytes: container.memoryLimitBytes } : {}),
+      });
+      return new ProcessRecord(containerId, execId, instance, stdio, paths);
+    } catch (error) {
+      await stdio.close();
+      throw error;
+    }
+  }
+
+  private watchExit(task: TaskRecord, process: ProcessRecord): void {
+    void process.instance.wait().then(async (result) => {
+      if (process.isInit) {
+        // The init's exit is the task's last: end the execs first, as a pid namespace would.
+        const running = [...task.execs.values()].filter((e) => e.state !== 'stopped' && e.state !== 'deleted');
+        await Promise.all(running.map((e) => e.instance.kill(9)));
+        await Promise.all(running.map((e) => e.exited));
+      }
+      if (process.state === 'starting') {
+        process.pendingExit = result;
+        return;
+      }
+      if (process.state === 'stopped' || process.state === 'deleted' || process.state === 'deleting') return;
+      this.finishExit(process, result);
+    });
+  }
+
+  private finishExit(process: ProcessRecord, result: ExitResult): void {
+    process.recordExit(result);
+    this.deps.events.publish({
+      topic: '/tasks/exit',
+      containerId: process.containerId,
+      id: process.isInit ? process.containerId : process.execId,
+      pid: process.pid,
+      exitStatus: result.exitStatus,
+      exitedAt: result.exitedAt,
+    });
+    this.deps.logger.info(
+      { task: process.containerId, exec: process.execId || undefined, exitStatus: result.exitStatus },
+      'process exited',
+    );
+    void process.stdio.close();
+  }
+
+  private async discard(process: ProcessRecord): Promise<void> {
+    await process.instance.delete();
+    await process.stdio.close();
+  }
+
+  private taskOf(id: string): TaskRecord {
+    const task = this.tasks.get(id);
+    if (task === undefined) throw new NotFoundError(`task ${id} not found`);
+    return task;
+  }
+
+  private processOf(ref: ProcessRef): ProcessRecord {
+    const task = this.taskOf(ref.id);
+    if (ref.execId === '') return task.init;
+    const exec = task.execs.get(ref.execId);
+    if (exec === undefined) throw new NotFoundError(`exec ${ref.execId} of task ${ref.id} not found`);
+    return exec;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Engine, ExitResult, Instance, InstanceConfig } from '../../../src/instance/instance.js';
+import type {
+  ContainerPreparer,
+  OpenedStdio,
+  PreparedContainer,
+  StdioOpener,
+  TaskServiceDeps,
+} from '../../../src/task/collaborators.js';
+import type { TaskEvent } from '../../../src/task/events.js';
+import type { CreateTaskRequest } from '../../../src/task/messages.js';
+import { TaskService } from '../../../src/task/task-service.js';
+
+/** An instance whose life the test drives: `finish(code)` ends it. */
+export class StubInstance implements Instance {
+  started = false;
+  killedWith: number | undefined;
+  deleted = false;
+  private resolveExit!: (result: ExitResult) => void;
+  private readonly exit = new Promise<ExitResult>((resolve) => {
+    this.resolveExit = resolve;
+  });
+
+  constructor(
+    readonly config: InstanceConfig,
+    readonly pid: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.started = true;
+  }
+
+  async kill(signal: number): Promise<void> {
+    this.killedWith = signal;
+    this.finish(128 + signal);
+  }
+
+  wait(): Promise<ExitResult> {
+    return this.exit;
+  }
+
+  async delete(): Promise<void> {
+    this.deleted = true;
+  }
+
+  finish(exitStatus: number): void {
+    this.resolveExit({ exitStatus, exitedAt: new Date(1_700_000_000_000) });
+  }
+}
+
+export class StubEngine implements Engine {
+  readonly instances: StubInstance[] = [];
+  failWith: Error | undefined;
+  private nextPid = 1000;
+
+  async create(config: InstanceConfig): Promise<Instance> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const instance = new StubInstance(config, this.nextPid++);
+    this.instances.push(instance);
+    return instance;
+  }
+}
+
+export function harness() {
+  const engine = new StubEngine();
+  const events: TaskEvent[] = [];
+  const released: string[] = [];
+  const preparer: ContainerPreparer = {
+    async prepare(bundle): Promise<PreparedContainer> {
+      return {
+        rootfsPath: `${bundle}/rootfs`,
+        process: { args: ['/app.wasm', 'a1'], env: ['A=1'], cwd: '/', terminal: false },
+        annotations: {},
+        release: async () => {
+          released.push(bundle);
+        },
+      };
+    },
+    async resolveEntrypoint(rootfsPath, guestPath) {
+      return `${rootfsPath}${guestPath}`;
+    },
+  };
+  const stdio: StdioOpener = {
+    async open(): Promise<OpenedStdio> {
+      return { stdout: 11, closeStdin: async () => {}, close: async () => {} };
+    },
+  };
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+  const deps: TaskServiceDeps = {
+    engine,
+    events: { publish: (event) => events.push(event) },
+    preparer,
+    stdio,
+    logger: silent,
+    shimPid: 42,
+  };
+  const service = new TaskService(deps);
+  return { service, engine, events, released };
+}
+
+export function createRequest(id: string): CreateTaskRequest {
+  return {
+    id,
+    bundle: `/bundles/${id}`,
+    rootfs: [],
+    terminal: false,
+    stdin: '',
+    stdout: `/fifo/${id}-stdout`,
+    stderr: `/fifo/${id}-stderr`,
+    checkpoint: '',
+    parentCheckpoint: '',
+  };
+}
+
+export const settle = () => new Promise((resolve) => setImmediate(resolve));
