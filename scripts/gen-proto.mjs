@@ -29,6 +29,9 @@ const PBJS_ARGS = [
   '--dependency', 'protobufjs/minimal.js',
   // int64/uint64 fields are typed `number`; see LONG_OFF below for the runtime half.
   '--force-number',
+  // Only encode/decode (and toObject in tests) are used; verification would add a third to the file
+  // that every shim invocation parses.
+  '--no-verify', '--no-delimited', '--no-typeurl',
   '--path', protoDir,
 ];
 

@@ -5,9 +5,13 @@
  * type_url lands in instance_id), so params count only when instance_id and
  * namespace match the flags, as containerd's own shim library checks.
  */
-import { containerd } from '../generated/index.js';
+import type { containerd } from '../generated/index.js';
 
-const bootstrap = containerd.runtime.bootstrap.v1;
+/** Loaded only when needed: most starts get an empty stdin and never pay for the codecs. */
+async function bootstrapCodecs() {
+  const generated = await import('../generated/index.js');
+  return generated.containerd.runtime.bootstrap.v1;
+}
 
 export interface BootstrapParams {
   socketDir: string | undefined;
@@ -16,8 +20,13 @@ export interface BootstrapParams {
   containerdVersion: string;
 }
 
-export function parseBootstrapParams(stdin: Uint8Array, id: string, namespace: string): BootstrapParams | undefined {
+export async function parseBootstrapParams(
+  stdin: Uint8Array,
+  id: string,
+  namespace: string,
+): Promise<BootstrapParams | undefined> {
   if (stdin.length === 0) return undefined;
+  const bootstrap = await bootstrapCodecs();
   let params: containerd.runtime.bootstrap.v1.BootstrapParams;
   try {
     params = bootstrap.BootstrapParams.decode(stdin);
@@ -38,6 +47,7 @@ export function parseBootstrapParams(stdin: Uint8Array, id: string, namespace: s
  * the bytes start with 0x08 and end with 'c': containerd 2.3.0 trims whitespace
  * from the output before decoding, and neither end may look like whitespace.
  */
-export function encodeBootstrapResult(address: string, version: number): Uint8Array {
+export async function encodeBootstrapResult(address: string, version: number): Promise<Uint8Array> {
+  const bootstrap = await bootstrapCodecs();
   return bootstrap.BootstrapResult.encode({ version, address, protocol: 'ttrpc' }).finish();
 }

@@ -35,7 +35,7 @@ export async function serveDaemon(flags: ShimFlags): Promise<void> {
     shimPid: process.pid,
   });
   const server = new TtrpcServer({
-    onError: (detail) => logger.warn({ detail }, 'ttrpc connection error'),
+    onError: (error, detail) => logger.warn({ err: error, ...detail }, 'ttrpc error'),
   });
 
   let exiting = false;

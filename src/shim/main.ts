@@ -3,14 +3,13 @@
  * `delete` are containerd's; `serve` is the daemon `start` spawns.
  */
 import { fileURLToPath } from 'node:url';
-import { containerd } from '../generated/index.js';
 import { describeError } from '../errors.js';
-import { serveDaemon } from './daemon.js';
-import { deleteAction } from './delete-action.js';
 import { parseFlags } from './flags.js';
 import { RUNTIME_NAME } from './socket-address.js';
-import { startAction } from './start-action.js';
 import { RUNTIME_VERSION, versionText } from './version.js';
+
+// Each action loads only what it uses: `start` runs for every container, and
+// the generated protobuf code alone takes tens of milliseconds to load.
 
 export const BINARY_NAME = 'containerd-shim-wasmts-v1';
 
@@ -33,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (flags.info) {
     await readStdin();
+    const { containerd } = await import('../generated/index.js');
     await write(
       containerd.types.RuntimeInfo.encode({
         name: RUNTIME_NAME,
@@ -43,15 +43,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     switch (flags.action) {
-      case 'start':
+      case 'start': {
+        const { startAction } = await import('./start-action.js');
         await write(await startAction(flags, await readStdin(), fileURLToPath(new URL('../main.js', import.meta.url))));
         return 0;
-      case 'delete':
+      }
+      case 'delete': {
+        const { deleteAction } = await import('./delete-action.js');
         await write(await deleteAction(flags));
         return 0;
-      case 'serve':
+      }
+      case 'serve': {
+        const { serveDaemon } = await import('./daemon.js');
         await serveDaemon(flags);
         return -1; // keeps running
+      }
       default:
         process.stderr.write(`${BINARY_NAME}: unknown action ${JSON.stringify(flags.action)}; expected start or delete\n`);
         return 1;

@@ -86,7 +86,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array, entryScri
   if (flags.namespace === '') throw new InvalidArgumentError('start: -namespace is required');
   if (flags.id === '') throw new InvalidArgumentError('start: -id is required');
   const bundle = process.cwd();
-  const bootstrap = parseBootstrapParams(stdin, flags.id, flags.namespace);
+  const bootstrap = await parseBootstrapParams(stdin, flags.id, flags.namespace);
   const socketDir = bootstrap?.socketDir ?? DEFAULT_SOCKET_DIR;
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   const file = socketPath(flags.address, flags.namespace, groupId(flags.id, readAnnotations(bundle)), socketDir);
@@ -120,5 +120,5 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array, entryScri
     // server would unlink the socket file the daemon now serves.
   }
   writeAddressFile(bundle, address);
-  return bootstrap !== undefined ? encodeBootstrapResult(address, 2) : address;
+  return bootstrap !== undefined ? await encodeBootstrapResult(address, 2) : address;
 }

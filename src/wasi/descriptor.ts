@@ -33,9 +33,16 @@ export abstract class Descriptor {
   abstract readonly filetype: number;
   rightsBase: bigint;
   rightsInheriting: bigint;
+  /**
+   * The rights this kind of fd started with. Only a right the guest dropped
+   * (fd_fdstat_set_rights, path_open) gives ENOTCAPABLE; an operation the kind
+   * never supported fails with its natural errno instead (EISDIR, ESPIPE...).
+   */
+  readonly naturalRights: bigint;
   fdflags = 0;
 
   constructor(rightsBase: bigint, rightsInheriting: bigint) {
+    this.naturalRights = rightsBase;
     this.rightsBase = rightsBase;
     this.rightsInheriting = rightsInheriting;
   }
@@ -73,7 +80,7 @@ export abstract class Descriptor {
   advise(_offset: bigint, _len: bigint, _advice: number): void {
     fail(Errno.SPIPE);
   }
-  sync(): void {
+  sync(_dataOnly?: boolean): void {
     fail(Errno.INVAL);
   }
   /** Non-blocking readiness for poll_oneoff; `undefined` means not ready yet. */

@@ -48,7 +48,10 @@ describe('containerd.runtime.bootstrap.v1', () => {
 
   it('decodes a legacy options Any as BootstrapParams with the type URL in instance_id', () => {
     // Why shims check instance_id == -id before trusting stdin (shim-protocol.md §2.3).
-    const legacy = google.protobuf.Any.encode({ typeUrl: 'runtimeoptions.v1.Options', value: hex(ascii('x')) }).finish();
+    const legacy = google.protobuf.Any.encode({
+      typeUrl: 'runtimeoptions.v1.Options',
+      value: hex(ascii('x')),
+    }).finish();
 
     const params = BootstrapParams.decode(legacy);
 

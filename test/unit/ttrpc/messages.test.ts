@@ -93,12 +93,16 @@ describe('ttrpc messages', () => {
         { key: 'trace', value: 'b' },
       ],
     };
-    expect(decodeRequest(encodeRequest(request))).toEqual(request);
+    const decoded = decodeRequest(encodeRequest(request));
+    expect({ ...decoded, payload: [...decoded.payload] }).toEqual({ ...request, payload: [1, 2, 3] });
   });
 
   it('round-trips status details as type URL and raw value', () => {
     const status = { code: 5, message: 'nope', details: [{ typeUrl: 'type.example/x', value: Uint8Array.from([9]) }] };
-    expect(decodeResponse(encodeResponse({ status, payload: new Uint8Array(0) })).status).toEqual(status);
+    const decoded = decodeResponse(encodeResponse({ status, payload: new Uint8Array(0) })).status;
+    expect(decoded?.details.map((d) => ({ typeUrl: d.typeUrl, value: [...d.value] })))
+      .toEqual([{ typeUrl: 'type.example/x', value: [9] }]);
+    expect(decoded).toMatchObject({ code: 5, message: 'nope' });
   });
 
   it('skips fields it does not know', () => {

@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import { Advice, FdFlags, Filetype, Whence } from './abi.js';
+import { Descriptor, type Filestat, type IovecSource, type Readiness, toFilestat } from './descriptor.js';
+import { Errno, fail } from './errno.js';
+
+const { O_APPEND, O_ACCMODE = 3 } = fs.constants as typeof fs.constants & { O_ACCMODE?: number };
+
+/** What /proc/self/fdinfo says about a host fd: its offset and open flags. */
+export function fdInfo(fd: number): { pos: bigint; flags: number } {
+  const text = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+  const pos = /^pos:\s*(\d+)/m.exec(text)?.[1] ?? '0';
+  const flags = /^flags:\s*([0-7]+)/m.exec(text)?.[1] ?? '0';
+  return { pos: BigInt(pos), flags: parseInt(flags, 8) };
+}
+
+/**
+ * Opens a new description of the file behind `fd` (through /proc/self/fd), so
+ * the worker owns an fd that Node tracks and closes if the worker is
+ * terminated, and so flags like O_APPEND can be changed (Node has no fcntl).
+ */
+export function reopen(fd: number, flags: number): number {
+  return fs.openSync(`/proc/self/fd/${fd}`, flags & ~fs.constants.O_CREAT & ~fs.constants.O_TRUNC);
+}
+
+/**
+ * A regular file or a character device (other than a tty), used with plain fs
+ * calls: these never wait on another process. Node has no lseek, so the file
+ * position is kept here and every read/write is positioned; character devices
+ * have no position.
+ */
+export class FileDescriptor extends Descriptor {
+  readonly filetype: number;
+  position = 0n;
+  #fd: number;
+  #openFlags: number;
+  #closed = false;
+
+  constructor(fd: number, options: { filetype: number; openFlags: number; rightsBase: bigint; rightsInheriting: bigint; position?: bigint }) {
+    super(options.rightsBase, options.rightsInheriting);
+    this.#fd = fd;
+    this.filetype = options.filetype;
+    this.#openFlags = options.openFlags;
+    this.position = options.position ?? 0n;
+    if ((options.openFlags & O_APPEND) !== 0) this.fdflags |= FdFlags.APPEND;
+  }
+
+  get hostFd(): number {
+    return this.#fd;
+  }
+
+  private get seekable(): boolean {
+    return this.filetype === Filetype.REGULAR_FILE;
+  }
+
+  override read(iovs: IovecSource): number {
+    if (!this.seekable) return fs.readvSync(this.#fd, iovs(), null as unknown as number);
+    const n = fs.readvSync(this.#fd, iovs(), Number(this.position));
+    this.position += BigInt(n);
+    return n;
+  }
+
+  override write(iovs: Uint8Array[]): number {
+    if (!this.seekable) return fs.writevSync(this.#fd, iovs, null as unknown as number);
+    if ((this.fdflags & FdFlags.APPEND) !== 0) {
+      // The host fd has O_APPEND (see setFdflags), so the kernel appends atomically.
+      const n = fs.writevSync(this.#fd, iovs, null as unknown as number);
+      this.position = fs.fstatSync(this.#fd, { bigint: true }).size;
+      return n;
+    }
+    const n = fs.writevSync(this.#fd, iovs, Number(this.position));
+    this.position += BigInt(n);
+    return n;
+  }
+
+  override pread(iovs: Uint8Array[], offset: bigint): number {
+    if (!this.seekable) return this.filetype === Filetype.DIRECTORY ? fail(Errno.ISDIR) : fail(Errno.SPIPE);
+    return fs.readvSync(this.#fd, iovs, Number(offset));
+  }
+
+  override pwrite(iovs: Uint8Array[], offset: bigint): number {
+    if (!this.seekable) return fail(Errno.SPIPE);
+    return fs.writevSync(this.#fd, iovs, Number(offset));
+  }
+
+  override seek(offset: bigint, whence: number): bigint {
+    if (!this.seekable) {
+      if (whence > Whence.END) fail(Errno.INVAL);
+      return 0n; // what Linux answers for /dev/null and friends
+    }
+    let base: bigint;
+    if (whence === Whence.SET) base = 0n;
+    else if (whence === Whence.CUR) base = this.position;
+    else if (whence === Whence.END) base = fs.fstatSync(this.#fd, { bigint: true }).size;
+    else return fail(Errno.INVAL);
+    const next = base + offset;
+    if (next < 0n) fail(Errno.INVAL);
+    this.position = next;
+    return next;
+  }
+
+  override stat(): Filestat {
+    return toFilestat(fs.fstatSync(this.#fd, { bigint: true }));
+  }
+
+  override setFdflags(flags: number): void {
+    const wantAppend = (flags & FdFlags.APPEND) !== 0;
+    const hasAppend = (this.#openFlags & O_APPEND) !== 0;
+    if (wantAppend !== hasAppend) {
+      const flagsNow = (this.#openFlags & ~O_APPEND) | (wantAppend ? O_APPEND : 0);
+      const fresh = reopen(this.#fd, flagsNow);
+      fs.closeSync(this.#fd);
+      this.#fd = fresh;
+      this.#openFlags = flagsNow;
+    }
+    // DSYNC/RSYNC/SYNC are recorded but not enforced (as in wasmtime): durability is the volume's business.
+    this.fdflags = flags;
+  }
+
+  override setSize(size: bigint): void {
+    if (!this.seekable) fail(Errno.INVAL);
+    fs.ftruncateSync(this.#fd, Number(size));
+  }
+
+  override setTimes(atim: bigint | null | 'now', mtim: bigint | null | 'now'): void {
+    const current = fs.fstatSync(this.#fd, { bigint: true });
+    fs.futimesSync(this.#fd, toSeconds(atim, current.atimeNs), toSeconds(mtim, current.mtimeNs));
+  }
+
+  override allocate(offset: bigint, len: bigint): void {
+    if (!this.seekable) fail(Errno.SPIPE);
+    // No posix_fallocate in Node: growing the size gives the same guarantees to the guest.
+    const end = offset + len;
+    if (fs.fstatSync(this.#fd, { bigint: true }).size < end) fs.ftruncateSync(this.#fd, Number(end));
+  }
+
+  override advise(_offset: bigint, _len: bigint, advice: number): void {
+    if (advice > Advice.NOREUSE) fail(Errno.INVAL);
+    if (!this.seekable) fail(Errno.SPIPE);
+  }
+
+  override sync(dataOnly?: boolean): void {
+    if (dataOnly) fs.fdatasyncSync(this.#fd);
+    else fs.fsyncSync(this.#fd);
+  }
+
+  override readReadiness(): Readiness {
+    if (!this.seekable) return { nbytes: 0n, hangup: false };
+    const size = fs.fstatSync(this.#fd, { bigint: true }).size;
+    return { nbytes: size > this.position ? size - this.position : 0n, hangup: false };
+  }
+
+  override writeReadiness(): Readiness {
+    return { nbytes: 0n, hangup: false };
+  }
+
+  get accessMode(): number {
+    return this.#openFlags & O_ACCMODE;
+  }
+
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    fs.closeSync(this.#fd);
+  }
+}
+
+/** Seconds for futimes/utimes: `null` keeps the current time, 'now' takes the clock. */
+export function toSeconds(value: bigint | null | 'now', currentNs: bigint): number {
+  if (value === 'now') return Date.now() / 1000;
+  const ns = value ?? currentNs;
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+}

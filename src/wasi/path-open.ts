@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import { DIRECTORY_RIGHTS, FILE_RIGHTS, FdFlags, Filetype, LookupFlags, OFlags, Rights } from './abi.js';
+import type { Descriptor } from './descriptor.js';
+import { filetypeOf } from './descriptor.js';
+import { DirectoryDescriptor } from './directory-descriptor.js';
+import { Errno, fail } from './errno.js';
+import { FileDescriptor } from './file-descriptor.js';
+import { at, withResolved } from './path-resolver.js';
+
+const C = fs.constants;
+const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
+const READ_RIGHTS = Rights.FD_READ | Rights.FD_READDIR;
+
+export interface OpenRequest {
+  path: string;
+  lookupflags: number;
+  oflags: number;
+  rightsBase: bigint;
+  rightsInheriting: bigint;
+  fdflags: number;
+}
+
+/**
+ * path_open: resolves inside `dir`'s sandbox and opens the last component
+ * with O_NOFOLLOW through /proc/self/fd (the openat Node lacks), then checks
+ * what it got. Host fds are always opened O_NONBLOCK so a FIFO in the rootfs
+ * cannot block the thread in open(2).
+ */
+export function openAt(dir: DirectoryDescriptor, request: OpenRequest): Descriptor {
+  const { oflags, fdflags } = request;
+  if (oflags > 0xf || fdflags > 0x1f) fail(Errno.INVAL);
+  const requested = BigInt.asUintN(64, request.rightsBase);
+  const wantsDirectory = (oflags & OFlags.DIRECTORY) !== 0;
+  const write = !wantsDirectory && ((requested & WRITE_RIGHTS) !== 0n || (fdflags & FdFlags.APPEND) !== 0);
+  const read = (requested & READ_RIGHTS) !== 0n || !write;
+
+  let flags = (read && write ? C.O_RDWR : write ? C.O_WRONLY : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
+  if ((oflags & OFlags.CREAT) !== 0) flags |= C.O_CREAT;
+  if ((oflags & OFlags.EXCL) !== 0) flags |= C.O_EXCL;
+  if ((oflags & OFlags.TRUNC) !== 0) flags |= C.O_TRUNC;
+  if (wantsDirectory) flags |= C.O_DIRECTORY;
+  if ((fdflags & FdFlags.APPEND) !== 0) flags |= C.O_APPEND;
+  if ((fdflags & FdFlags.DSYNC) !== 0) flags |= C.O_DSYNC;
+  if ((fdflags & (FdFlags.SYNC | FdFlags.RSYNC)) !== 0) flags |= C.O_SYNC;
+
+  // With O_CREAT|O_EXCL a final symlink must not be followed (POSIX).
+  const creatExcl = (oflags & (OFlags.CREAT | OFlags.EXCL)) === (OFlags.CREAT | OFlags.EXCL);
+  const follow = (request.lookupflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !creatExcl;
+
+  const fd = withResolved(dir.roots, request.path, follow, (resolved) => {
+    if (resolved.mustBeDirectory) {
+      if ((oflags & OFlags.CREAT) !== 0) fail(Errno.ISDIR);
+      flags |= C.O_DIRECTORY;
+    }
+    if (write && resolved.name === '.') fail(Errno.ISDIR);
+    return fs.openSync(at(resolved.dirFd, resolved.name), flags, 0o666);
+  });
+
+  try {
+    const stats = fs.fstatSync(fd);
+    const filetype = filetypeOf(stats);
+    // Rights a child gets: what was asked, limited by what the directory passes on.
+    const inherit = (natural: bigint): bigint => requested & dir.rightsInheriting & natural;
+    const inheriting = BigInt.asUintN(64, request.rightsInheriting) & dir.rightsInheriting;
+    if (filetype === Filetype.DIRECTORY) {
+      return new DirectoryDescriptor(fd, { rightsBase: inherit(DIRECTORY_RIGHTS), rightsInheriting: inheriting, root: dir.root });
+    }
+    if (wantsDirectory) fail(Errno.NOTDIR);
+    let natural = FILE_RIGHTS;
+    if (!read) natural &= ~Rights.FD_READ;
+    if (!write) natural &= ~(WRITE_RIGHTS | Rights.FD_WRITE);
+    const descriptor = new FileDescriptor(fd, { filetype, openFlags: flags, rightsBase: inherit(natural), rightsInheriting: 0n });
+    descriptor.fdflags = fdflags;
+    return descriptor;
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import { ALL_RIGHTS, DIRECTORY_RIGHTS } from './abi.js';
+import type { Descriptor } from './descriptor.js';
+import { DirectoryDescriptor } from './directory-descriptor.js';
+import { environmentCalls } from './environment-calls.js';
+import { errnoOf } from './errno.js';
+import { ProcExit, TRAP_EXIT_CODE, describeTrap } from './exit.js';
+import { fdCalls } from './fd-calls.js';
+import { FdTable } from './fd-table.js';
+import type { HostContext, HostFunction, ImportTable } from './host-context.js';
+import { jspiAvailable, promising, suspending } from './jspi.js';
+import { MemoryView, encodeUtf8 } from './memory-view.js';
+import { pathCalls } from './path-calls.js';
+import { pollCalls } from './poll.js';
+import { SIGNATURES, type ValueType, resultsOf } from './signatures.js';
+import { type HandedSocket, socketCalls, wrapSocket } from './socket-calls.js';
+import { openStdio } from './stdio.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+
+export const WASI_MODULE = 'wasi_snapshot_preview1';
+
+export interface PreopenSpec {
+  /** The name the guest sees (fd_prestat_dir_name), e.g. '/'. */
+  guestPath: string;
+  /** The host directory behind it; the embedder vouches for this path. */
+  hostPath: string;
+}
+
+export interface WasiHostOptions {
+  /** argv, argv[0] included. */
+  args: string[];
+  /** "KEY=value" strings. */
+  env: string[];
+  /** Directories the guest may use, fds 3, 4, ... in this order; the first is usually '/' (the rootfs). */
+  preopens: PreopenSpec[];
+  /** Host fds handed over as stdio; the host owns and closes them. Undefined behaves like /dev/null. */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+  /** Sockets handed over (owned, like stdio), placed after the preopens. */
+  sockets?: HandedSocket[];
+  /** The guest's working directory; libc resolves relative paths itself, so it only reaches PWD. */
+  cwd?: string;
+}
+
+export interface ProvidedImport {
+  module: string;
+  name: string;
+  params: readonly ValueType[];
+  results: readonly ValueType[];
+}
+
+const FACTORIES = [environmentCalls, fdCalls, pathCalls, pollCalls, socketCalls];
+
+/**
+ * The wasi_snapshot_preview1 host of one instance, meant to run in its own
+ * worker thread. Calls that can wait suspend the guest through JSPI, so the
+ * thread's event loop keeps running and worker.terminate() works in any state.
+ */
+export class WasiHost {
+  readonly #memory = new MemoryView();
+  readonly #fds = new FdTable();
+  readonly #context: HostContext;
+  readonly #stderr: Descriptor;
+  #started = false;
+
+  constructor(options: WasiHostOptions) {
+    if (!jspiAvailable()) {
+      throw new FailedPreconditionError('WebAssembly JSPI (WebAssembly.Suspending) is missing; run on Node 24 or later');
+    }
+    // The guest sees exactly the environment it was given: nothing is added.
+    const env = [...options.env];
+    this.#context = {
+      memory: this.#memory,
+      fds: this.#fds,
+      args: options.args.map((a) => encodeUtf8(`${a}\0`)),
+      env: env.map((e) => encodeUtf8(`${e}\0`)),
+    };
+    try {
+      this.#fds.set(0, openStdio(options.stdin, 'read'));
+      this.#fds.set(1, openStdio(options.stdout, 'write'));
+      this.#stderr = openStdio(options.stderr, 'write');
+      this.#fds.set(2, this.#stderr);
+      for (const preopen of options.preopens) this.#fds.add(openPreopen(preopen));
+      for (const socket of options.sockets ?? []) this.#fds.add(wrapSocket(socket));
+    } catch (error) {
+      void this.#fds.closeAll();
+      throw error;
+    }
+  }
+
+  /** The imports for WebAssembly.instantiate; those that may wait are WebAssembly.Suspending. */
+  importObject(): WebAssembly.Imports {
+    const table: Record<string, WebAssembly.ImportValue> = {};
+    for (const factory of FACTORIES) {
+      const { immediate, waiting } = factory(this.#context);
+      for (const [name, fn] of Object.entries(immediate)) table[name] = immediateImport(fn) as WebAssembly.ImportValue;
+      for (const [name, fn] of Object.entries(waiting)) table[name] = suspending(waitingImport(fn)) as WebAssembly.ImportValue;
+    }
+    return { [WASI_MODULE]: table };
+  }
+
+  /**
+   * Every import this host provides with its wasm type, so an embedder can
+   * name a missing or mistyped import (WebAssembly.Module.imports) before
+   * instantiating.
+   */
+  static providedImports(): ProvidedImport[] {
+    return Object.entries(SIGNATURES).map(([name, params]) => ({ module: WASI_MODULE, name, params, results: resultsOf(name) }));
+  }
+
+  /**
+   * Runs `_start` and resolves to the exit status: the code given to
+   * proc_exit, 0 when `_start` returns, 134 after a trap (whose message is
+   * written to the guest's stderr).
+   */
+  async start(instance: WebAssembly.Instance): Promise<number> {
+    if (this.#started) throw new FailedPreconditionError('this WasiHost has already started an instance');
+    this.#started = true;
+    const { memory, _start: entry } = instance.exports;
+    if (!(memory instanceof WebAssembly.Memory)) {
+      throw new InvalidArgumentError('the module exports no memory named "memory"; it is not a WASI command');
+    }
+    if (typeof entry !== 'function') {
+      throw new InvalidArgumentError('the module exports no _start function; only WASI commands can run');
+    }
+    this.#memory.attach(memory);
+    try {
+      await promising(entry as () => unknown)();
+      return 0;
+    } catch (error) {
+      if (error instanceof ProcExit) return error.code;
+      await this.#report(describeTrap(error));
+      return TRAP_EXIT_CODE;
+    }
+  }
+
+  /** Flushes what the guest wrote (resolves when it reached the fds) and closes every fd. */
+  async close(): Promise<void> {
+    await this.#fds.closeAll();
+  }
+
+  async #report(text: string): Promise<void> {
+    try {
+      await this.#stderr.write([Buffer.from(text)]);
+    } catch {
+      // stderr is gone; the exit status still tells the story
+    }
+  }
+}
+
+function openPreopen(preopen: PreopenSpec): DirectoryDescriptor {
+  const { O_RDONLY, O_DIRECTORY } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(preopen.hostPath, O_RDONLY | O_DIRECTORY);
+  } catch (cause) {
+    throw new InvalidArgumentError(`preopen ${preopen.guestPath}: cannot open host directory ${preopen.hostPath}`, { cause });
+  }
+  return new DirectoryDescriptor(fd, { rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, preopenPath: preopen.guestPath });
+}
+
+/** i32 arguments arrive signed; every preview 1 i32 is unsigned. */
+function unsigned(args: unknown[]): unknown[] {
+  return args.map((a) => (typeof a === 'number' ? a >>> 0 : a));
+}
+
+/** An errno for a host error; ProcExit and host bugs propagate (the latter as a trap). */
+function errnoFor(error: unknown): number {
+  if (error instanceof ProcExit) throw error;
+  const errno = errnoOf(error);
+  if (errno === undefined) throw error;
+  return errno;
+}
+
+function immediateImport(fn: HostFunction): (...args: unknown[]) => number {
+  return (...args) => {
+    try {
+      return fn(...unsigned(args)) as number;
+    } catch (error) {
+      return errnoFor(error);
+    }
+  };
+}
+
+function waitingImport(fn: HostFunction): (...args: unknown[]) => number | Promise<number> {
+  return (...args) => {
+    try {
+      const result = fn(...unsigned(args));
+      return result instanceof Promise ? result.catch(errnoFor) : result;
+    } catch (error) {
+      return errnoFor(error);
+    }
+  };
+}

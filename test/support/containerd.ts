@@ -1,0 +1,263 @@
+/**
+ * A private containerd 1.6 for integration tests: its own root, state and
+ * sockets under one temporary directory, so tests never touch a system
+ * containerd. It runs with `<repo>/bin` first on PATH, which is where
+ * containerd finds `containerd-shim-wasmts-v1`.
+ *
+ * `PrivateContainerd.start()` / `stop()` run in the vitest global setup;
+ * tests talk to it through a `CtrClient` (see rig.ts).
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT } from './fixtures.js';
+import { killShimsOf, unmountUnder } from './rig-cleanup.js';
+import { describeResult, runCommand, type CommandResult } from './run-command.js';
+
+export const CONTAINERD_BINARY = '/usr/bin/containerd';
+export const CTR_BINARY = '/usr/bin/ctr';
+export const DEFAULT_TEST_NAMESPACE = 'wasmts-test';
+export const WASMTS_RUNTIME = 'io.containerd.wasmts.v1';
+
+/** Everything a test needs to reach the rig; plain data so vitest can `provide` it. */
+export interface ContainerdInfo {
+  /** gRPC socket path (what `ctr --address` takes). */
+  address: string;
+  /** ttrpc socket path, the TTRPC_ADDRESS shims publish events to. */
+  ttrpcAddress: string;
+  namespace: string;
+  root: string;
+  state: string;
+  snapshotter: 'overlayfs' | 'native';
+  logPath: string;
+  /** Directory put first on containerd's PATH (holds containerd-shim-wasmts-v1). */
+  binDir: string;
+}
+
+export interface CtrOptions {
+  /** Default 30 s; the ctr process is killed after it. */
+  timeoutMs?: number;
+  /** Written to ctr's stdin (closed afterwards); otherwise stdin is /dev/null. */
+  input?: string | Uint8Array;
+  /** Overrides the rig's namespace for this call. */
+  namespace?: string;
+}
+
+/** Runs `ctr` against one containerd and namespace. */
+export class CtrClient {
+  readonly info: ContainerdInfo;
+
+  constructor(info: ContainerdInfo) {
+    this.info = info;
+  }
+
+  get address(): string {
+    return this.info.address;
+  }
+
+  get namespace(): string {
+    return this.info.namespace;
+  }
+
+  /** `ctr --address <sock> --namespace <ns> ...args`; never throws for a non-zero exit. */
+  ctr(args: readonly string[], options: CtrOptions = {}): Promise<CommandResult> {
+    const namespace = options.namespace ?? this.info.namespace;
+    return runCommand(CTR_BINARY, ['--address', this.info.address, '--namespace', namespace, ...args], {
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.input === undefined ? {} : { input: options.input }),
+      // ctr picks its default snapshotter from this variable.
+      env: { ...process.env, CONTAINERD_SNAPSHOTTER: this.info.snapshotter },
+    });
+  }
+
+  /** Like `ctr()`, but throws with ctr's output unless it exits 0; returns stdout. */
+  async ctrOk(args: readonly string[], options: CtrOptions = {}): Promise<string> {
+    const result = await this.ctr(args, options);
+    if (result.code !== 0) throw new Error(describeResult(`ctr ${args.join(' ')}`, result));
+    return result.stdout;
+  }
+
+  /** `ctr images import --all-platforms <tar>` (needed: the host platform is not wasi/wasm). */
+  async importImage(tarPath: string, options: CtrOptions = {}): Promise<void> {
+    await this.ctrOk(['images', 'import', '--all-platforms', tarPath], { timeoutMs: 60_000, ...options });
+  }
+}
+
+export interface StartOptions {
+  namespace?: string;
+  /** Defaults to `<repo>/bin`. */
+  binDir?: string;
+  /** containerd log level; default `info` (at `debug` containerd also passes -debug to shims). */
+  logLevel?: string;
+  /** Extra environment for containerd (and so for the shims it starts). */
+  env?: Record<string, string>;
+}
+
+export interface StopReport {
+  /** `<namespace>/<id>` of tasks and containers still present at stop, removed by force. */
+  leftovers: string[];
+  /** pids of shim processes still running after containerd stopped, killed with SIGKILL. */
+  killedShims: number[];
+  /** Mount points under the rig's directory that had to be unmounted. */
+  unmounted: string[];
+}
+
+export class PrivateContainerd extends CtrClient {
+  private readonly baseDir: string;
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  private constructor(info: ContainerdInfo, baseDir: string, child: ChildProcess, exited: Promise<void>) {
+    super(info);
+    this.baseDir = baseDir;
+    this.child = child;
+    this.exited = exited;
+  }
+
+  static async start(options: StartOptions = {}): Promise<PrivateContainerd> {
+    const baseDir = await mkdtemp(path.join(tmpdir(), 'wasmts-containerd-'));
+    const root = path.join(baseDir, 'root');
+    const state = path.join(baseDir, 'state');
+    await Promise.all([mkdir(root), mkdir(state)]);
+    const address = path.join(baseDir, 'containerd.sock');
+    const info: ContainerdInfo = {
+      address,
+      ttrpcAddress: `${address}.ttrpc`,
+      namespace: options.namespace ?? DEFAULT_TEST_NAMESPACE,
+      root,
+      state,
+      snapshotter: 'overlayfs',
+      logPath: path.join(baseDir, 'containerd.log'),
+      binDir: options.binDir ?? path.join(REPO_ROOT, 'bin'),
+    };
+    const configPath = path.join(baseDir, 'config.toml');
+    await writeFile(configPath, containerdConfig(info, options.logLevel ?? 'info'));
+
+    const logFd = openSync(info.logPath, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(CONTAINERD_BINARY, ['--config', configPath], {
+        stdio: ['ignore', logFd, logFd],
+        env: {
+          PATH: `${info.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+          HOME: process.env.HOME ?? '/root',
+          ...options.env,
+        },
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const rig = new PrivateContainerd(info, baseDir, child, exited);
+    try {
+      await rig.waitUntilServing(20_000);
+      info.snapshotter = (await rig.overlayfsWorks()) ? 'overlayfs' : 'native';
+    } catch (err) {
+      await rig.stop();
+      throw err;
+    }
+    return rig;
+  }
+
+  /** Removes what tests left behind, stops containerd and its shims, unmounts and deletes the rig. */
+  async stop({ keepFiles = false }: { keepFiles?: boolean } = {}): Promise<StopReport> {
+    const report: StopReport = { leftovers: [], killedShims: [], unmounted: [] };
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      report.leftovers = await this.removeLeftovers().catch(() => []);
+      this.child.kill('SIGTERM');
+      const grace = new AbortController();
+      const stopped = await Promise.race([
+        this.exited.then(() => true),
+        sleep(10_000, false, { signal: grace.signal }).catch(() => false),
+      ]);
+      grace.abort();
+      if (!stopped) {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    report.killedShims = await killShimsOf(this.info);
+    report.unmounted = await unmountUnder(this.baseDir);
+    if (!keepFiles) await rm(this.baseDir, { recursive: true, force: true });
+    return report;
+  }
+
+  private async waitUntilServing(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: CommandResult | undefined;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) break;
+      last = await runCommand(CTR_BINARY, ['--address', this.info.address, 'version'], { timeoutMs: 5_000 });
+      if (last.code === 0) return;
+      await sleep(100);
+    }
+    const log = await readFile(this.info.logPath, 'utf8').catch(() => '');
+    throw new Error(
+      `private containerd did not answer on ${this.info.address} ` +
+        `(${this.child.exitCode !== null ? `it exited with ${this.child.exitCode}` : `waited ${timeoutMs} ms`}).\n` +
+        `${last ? describeResult('ctr version', last) : ''}\ncontainerd log (${this.info.logPath}):\n${log.slice(-4000)}`,
+    );
+  }
+
+  /** The overlayfs snapshotter fails its plugin init where the kernel or filesystem cannot overlay. */
+  private async overlayfsWorks(): Promise<boolean> {
+    const plugins = await this.ctrOk(['plugins', 'ls']);
+    return plugins.split('\n').some((line) => /^io\.containerd\.snapshotter\.v1\s+overlayfs\s+.*\sok\s*$/.test(line));
+  }
+
+  private async removeLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    const namespaces = (await this.ctrOk(['namespaces', 'ls', '-q'], { timeoutMs: 10_000 })).split('\n').filter(Boolean);
+    for (const namespace of namespaces) {
+      const opts = { namespace, timeoutMs: 10_000 };
+      const tasks = (await this.ctr(['tasks', 'ls', '-q'], opts)).stdout.split('\n').filter(Boolean);
+      for (const id of tasks) {
+        await this.ctr(['tasks', 'kill', '--signal', 'SIGKILL', id], opts);
+        await this.ctr(['tasks', 'delete', '--force', id], opts);
+      }
+      const containers = (await this.ctr(['containers', 'ls', '-q'], opts)).stdout.split('\n').filter(Boolean);
+      for (const id of containers) {
+        await this.ctr(['containers', 'delete', id], opts);
+      }
+      removed.push(...new Set([...tasks, ...containers].map((id) => `${namespace}/${id}`)));
+    }
+    return removed;
+  }
+}
+
+/** containerd's config: every path inside the rig, and no plugins the tests do not use. */
+function containerdConfig(info: ContainerdInfo, logLevel: string): string {
+  const disabled = [
+    'io.containerd.grpc.v1.cri',
+    // Would create /opt/containerd on the host.
+    'io.containerd.internal.v1.opt',
+    'io.containerd.snapshotter.v1.aufs',
+    'io.containerd.snapshotter.v1.btrfs',
+    'io.containerd.snapshotter.v1.devmapper',
+    'io.containerd.snapshotter.v1.zfs',
+    'io.containerd.tracing.processor.v1.otlp',
+    'io.containerd.internal.v1.tracing',
+    // Note: io.containerd.runtime.v1.linux must stay; in 1.6 the tasks service fails without it.
+  ];
+  const q = (s: string): string => JSON.stringify(s);
+  return [
+    'version = 2',
+    `root = ${q(info.root)}`,
+    `state = ${q(info.state)}`,
+    `disabled_plugins = [${disabled.map(q).join(', ')}]`,
+    '',
+    '[grpc]',
+    `  address = ${q(info.address)}`,
+    '',
+    '[ttrpc]',
+    `  address = ${q(info.ttrpcAddress)}`,
+    '',
+    '[debug]',
+    `  level = ${q(logLevel)}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,90 @@
+/**
+ * The images every integration test can rely on: the global setup builds them
+ * from the fixtures into build/images/<name>.tar and imports them into the
+ * private containerd. Tests refer to them as `TEST_IMAGES.hello.reference`.
+ *
+ * Each module sits at `/<fixture>` in its image and is the image Entrypoint.
+ * Note that `ctr run IMG ID a1` *replaces* the Entrypoint with `a1`, so tests
+ * that pass arguments name the module first: `ctr run IMG ID /hello.wasm a1`.
+ */
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeImage, type ImageFile } from '../../src/oci/image-builder.js';
+import { fixturePath, IMAGES_DIR, type FixtureName } from './fixtures.js';
+
+export interface TestImage {
+  /** Short name: `docker.io/wasmts/<name>:latest`, written to build/images/<name>.tar. */
+  name: string;
+  /** Full reference as `ctr images ls` shows it. */
+  reference: string;
+  /** Path of the module inside the image (the Entrypoint, except for missing-entrypoint). */
+  modulePath: string;
+  entrypoint: readonly string[];
+  /** Image config Env, if any. */
+  env?: readonly string[];
+  fixture: FixtureName;
+}
+
+const REGISTRY = 'docker.io/wasmts';
+
+function image(name: string, fixture: FixtureName, extra: Partial<TestImage> = {}): TestImage {
+  const modulePath = `/${fixture}`;
+  return { name, reference: `${REGISTRY}/${name}:latest`, modulePath, entrypoint: [modulePath], fixture, ...extra };
+}
+
+export const TEST_IMAGES = {
+  /** Prints `hello from wasm` (stdout) and `hello on stderr` (stderr); exit 0. */
+  hello: image('hello', 'hello.wasm'),
+  /** Prints `arg[i]=…` and `env=…` lines; exits with $EXIT_CODE. Image Env adds IMAGE_ENV=from-image. */
+  echoArgsEnv: image('echo-args-env', 'echo-args-env.wasm', { env: ['IMAGE_ENV=from-image'] }),
+  /** Exits with atoi(argv[1]): `ctr run IMG ID /exit-code.wasm 3`. */
+  exitCode: image('exit-code', 'exit-code.wasm'),
+  /** Prints `tick N` every second, forever. */
+  ticker: image('ticker', 'ticker.wasm'),
+  /** Prints `about to trap`, then traps (unreachable) in function `crash_here`. */
+  trap: image('trap', 'trap.wasm'),
+  /** Imports env.not_provided; instantiation must fail. */
+  missingImport: image('missing-import', 'missing-import.wasm'),
+  /** Copies stdin to stdout. */
+  cat: image('cat', 'cat.wasm'),
+  /** Rust std: prints `hello from rust` and `arg[i]=…`; exits with argv[1] if numeric. */
+  helloRust: image('hello-rust', 'hello-rust.wasm'),
+  /** Hand-written .wat: prints `hello from wat`, proc_exit(42). */
+  exitWat: image('exit-wat', 'exit-wat.wasm'),
+  /** First half of hello.wasm: compile error. */
+  truncated: image('truncated', 'truncated.wasm'),
+  /** A text file as the entrypoint. */
+  notWasm: image('not-wasm', 'not-wasm.txt'),
+  /** A static x86-64 Linux ELF as the entrypoint (runs under runc, must be refused by wasmts). */
+  linuxBinary: image('linux-binary', 'linux-binary'),
+  /** Holds /hello.wasm but its Entrypoint is /missing.wasm, which does not exist. */
+  missingEntrypoint: image('missing-entrypoint', 'hello.wasm', { entrypoint: ['/missing.wasm'] }),
+} as const satisfies Record<string, TestImage>;
+
+export type TestImageName = keyof typeof TEST_IMAGES;
+
+export interface BuiltTestImage {
+  key: TestImageName;
+  reference: string;
+  tarPath: string;
+  manifestDigest: string;
+}
+
+/** Writes every test image to `build/images/<image name>.tar`. Fixtures must be built. */
+export async function buildTestImages(outDir: string = IMAGES_DIR): Promise<BuiltTestImage[]> {
+  const entries = Object.entries(TEST_IMAGES) as [TestImageName, TestImage][];
+  return Promise.all(
+    entries.map(async ([key, spec]) => {
+      const files: ImageFile[] = [{ path: spec.modulePath, data: await readFile(fixturePath(spec.fixture)), mode: 0o755 }];
+      const tarPath = path.join(outDir, `${spec.name}.tar`);
+      const built = await writeImage(tarPath, {
+        reference: spec.reference,
+        entrypoint: spec.entrypoint,
+        ...(spec.env === undefined ? {} : { env: spec.env }),
+        files,
+      });
+      return { key, reference: built.reference, tarPath, manifestDigest: built.manifestDigest };
+    }),
+  );
+}
