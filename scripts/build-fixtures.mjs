@@ -40,6 +40,9 @@ const FIXTURES = [
   cWasm('trap', C_KEEP_NAMES),
   cWasm('missing-import', C_KEEP_NAMES),
   cWasm('cat', C_STRIPPED),
+  cWasm('tty-probe', C_STRIPPED),
+  cWasm('spin', C_STRIPPED),
+  cWasm('memhog', C_STRIPPED),
   {
     output: 'hello-rust.wasm',
     inputs: ['hello-rust.rs'],

@@ -45,7 +45,7 @@ function usage(message) {
   console.error(`build-image: ${message}`);
   console.error(
     'usage: node scripts/build-image.mjs --ref NAME[:TAG] --file /IN/IMAGE=HOST/PATH... --entrypoint ARG... ' +
-      '[--cmd ARG]... [--env K=V]... [--workdir DIR] [--label K=V]... --out FILE.tar',
+      '[--cmd ARG]... [--env K=V]... [--workdir DIR] [--label K=V]... [--platform OS/ARCH] --out FILE.tar',
   );
   process.exit(2);
 }
@@ -54,6 +54,13 @@ function splitPair(value, flag) {
   const eq = value.indexOf('=');
   if (eq <= 0) usage(`${flag} ${value}: expected LEFT=RIGHT`);
   return [value.slice(0, eq), value.slice(eq + 1)];
+}
+
+/** `os/architecture`, as docker and ctr write it (e.g. linux/amd64). */
+function platformOf(value) {
+  const [os, architecture] = value.split('/');
+  if (!os || !architecture) usage(`--platform ${value}: expected OS/ARCH`);
+  return { os, architecture };
 }
 
 async function main() {
@@ -69,6 +76,7 @@ async function main() {
         workdir: { type: 'string' },
         label: { type: 'string', multiple: true },
         out: { type: 'string' },
+        platform: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -97,6 +105,7 @@ async function main() {
     workingDir: values.workdir,
     labels,
     files,
+    platform: values.platform ? platformOf(values.platform) : undefined,
   });
   console.log(`${image.reference} ${image.manifestDigest} ${path.relative(process.cwd(), path.resolve(values.out))}`);
 }

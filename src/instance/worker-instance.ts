@@ -4,6 +4,9 @@ import type { ExitResult, Instance } from './instance.js';
 import type { BootedWorker } from './worker-pool.js';
 import type { FromWorker, ToWorker, WorkerGuestConfig } from './worker-protocol.js';
 
+/** How long a finished guest's output may take to drain before its thread is ended (runc's shim waits 10 s too). */
+const OUTPUT_DRAIN_TIMEOUT_MS = 10_000;
+
 /** Exit status when the worker thread itself died (not the guest): containerd's "unknown". */
 const WORKER_DIED_STATUS = 255;
 
@@ -14,6 +17,8 @@ export class WorkerInstance implements Instance {
   private readonly exited: Promise<ExitResult>;
   private resolveExit!: (result: ExitResult) => void;
   private ended = false;
+  private exitReported = false;
+  private drainTimer: NodeJS.Timeout | undefined;
   /** The status to report when the worker goes away, once decided (guest exit or signal). */
   private decidedStatus: number | undefined;
   private waiters = new Map<FromWorker['type'], (message: FromWorker) => void>();
@@ -87,6 +92,13 @@ export class WorkerInstance implements Instance {
   private onMessage(message: FromWorker): void {
     if (message.type === 'exit') {
       this.decidedStatus ??= message.exitStatus;
+      this.reportExit();
+      // The guest's last output drains now; a reader that never reads must not keep the thread forever.
+      this.drainTimer = setTimeout(() => void this.worker.terminate(), OUTPUT_DRAIN_TIMEOUT_MS);
+      this.drainTimer.unref();
+      return;
+    }
+    if (message.type === 'flushed') {
       void this.worker.terminate();
       return;
     }
@@ -102,6 +114,13 @@ export class WorkerInstance implements Instance {
     const pending = [...new Set(this.waiters.values())];
     this.waiters.clear();
     for (const waiter of pending) waiter({ type: 'failed', message: 'the worker ended' });
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.reportExit();
+  }
+
+  private reportExit(): void {
+    if (this.exitReported) return;
+    this.exitReported = true;
     this.resolveExit({ exitStatus: this.decidedStatus ?? WORKER_DIED_STATUS, exitedAt: this.clock() });
   }
 }

@@ -55,8 +55,11 @@ async function handle(message: ToWorker): Promise<void> {
       }
       send({ type: 'started' });
       const exitStatus = await host.start(instance);
-      await host.close();
+      // Report the exit at once (as a process's exit is); output still in flight
+      // drains after it, and the client reads it to EOF before deleting the task.
       send({ type: 'exit', exitStatus });
+      await host.close();
+      send({ type: 'flushed' });
       return;
     }
   }

@@ -23,4 +23,5 @@ export type FromWorker =
   | { type: 'prepared' }
   | { type: 'failed'; message: string }
   | { type: 'started' }
-  | { type: 'exit'; exitStatus: number };
+  | { type: 'exit'; exitStatus: number }
+  | { type: 'flushed' };

@@ -45,6 +45,8 @@ export interface ImageOptions {
   workingDir?: string;
   labels?: Readonly<Record<string, string>>;
   files: readonly ImageFile[];
+  /** Defaults to wasi/wasm; benchmarks also build a linux/amd64 image for runc. */
+  platform?: { architecture: string; os: string };
 }
 
 export interface Descriptor {
@@ -99,7 +101,7 @@ export async function buildImage(options: ImageOptions): Promise<BuiltImage> {
     manifests: [
       {
         ...manifest.descriptor,
-        platform: { ...WASM_PLATFORM },
+        platform: { ...(options.platform ?? WASM_PLATFORM) },
         annotations: {
           [ANNOTATION.containerdImageName]: reference,
           [ANNOTATION.refName]: tag,
@@ -142,8 +144,8 @@ function imageConfig(options: ImageOptions, diffId: string): object {
   config.WorkingDir = options.workingDir ?? '/';
   if (options.labels !== undefined) config.Labels = sortedRecord(options.labels);
   return {
-    architecture: WASM_PLATFORM.architecture,
-    os: WASM_PLATFORM.os,
+    architecture: (options.platform ?? WASM_PLATFORM).architecture,
+    os: (options.platform ?? WASM_PLATFORM).os,
     config,
     rootfs: { type: 'layers', diff_ids: [diffId] },
   };

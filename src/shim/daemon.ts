@@ -1,31 +1,37 @@
 import { unlinkSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { WorkerEngine } from '../instance/worker-engine.js';
-import { WorkerPool } from '../instance/worker-pool.js';
+import type { WorkerPool } from '../instance/worker-pool.js';
 import { BundlePreparer } from '../oci/container-preparer.js';
 import { TaskService } from '../task/task-service.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { EventPublisher } from './event-publisher.js';
-import type { ShimFlags } from './flags.js';
 import { createLogger } from './logger.js';
-import { LISTEN_FD } from './start-action.js';
 import { FifoStdioOpener } from './stdio-opener.js';
 import { registerTaskService } from './task-ttrpc-adapter.js';
 
-/** containerd's ttrpc address, always the gRPC address plus `.ttrpc` when not given. */
-function ttrpcAddress(flags: ShimFlags): string {
-  return process.env.TTRPC_ADDRESS || `${flags.address}.ttrpc`;
+export interface GroupConfig {
+  namespace: string;
+  /** containerd's gRPC address (-address). */
+  address: string;
+  /** containerd's ttrpc address, where events go. */
+  ttrpcAddress: string;
+  /** The container whose start created this daemon. */
+  id: string;
+  socketPath: string;
+  debug: boolean;
+  /** Where logs go: the bundle's `log` FIFO. */
+  logFd: number;
 }
 
 /**
- * The long-lived daemon: serves the Task API for every task of its group on
- * the socket `start` bound, logs to the bundle's `log` FIFO (its stderr), and
- * exits on Shutdown once no task remains.
+ * The long-lived daemon of one group: serves the Task API for every task of the
+ * group on `listener`, logs to the bundle's `log` FIFO, and exits on Shutdown
+ * once no task remains. `pool` holds its booted guest workers.
  */
-export async function serveDaemon(flags: ShimFlags): Promise<void> {
-  const logger = createLogger(2, { debug: flags.debug, namespace: flags.namespace });
-  const events = new EventPublisher({ address: ttrpcAddress(flags), namespace: flags.namespace, logger });
-  const pool = new WorkerPool(1);
+export function serveGroup(config: GroupConfig, listener: net.Server, pool: WorkerPool): void {
+  const logger = createLogger(config.logFd, { debug: config.debug, namespace: config.namespace });
+  const events = new EventPublisher({ address: config.ttrpcAddress, namespace: config.namespace, logger });
   const service = new TaskService({
     engine: new WorkerEngine(pool),
     events,
@@ -45,22 +51,19 @@ export async function serveDaemon(flags: ShimFlags): Promise<void> {
     logger.info({ reason }, 'shim daemon exiting');
     listener.close();
     try {
-      unlinkSync(flags.socket);
+      unlinkSync(config.socketPath);
     } catch {
       // already gone
     }
+    // Every event must reach containerd before we go (the last is /tasks/delete);
+    // containerd treats the connection closing as the Shutdown reply.
     await events.close();
-    await pool.close();
-    // Let the Shutdown response reach containerd before the connections drop.
-    setTimeout(() => process.exit(0), 20).unref();
+    setTimeout(() => process.exit(0), 5).unref();
   };
 
   registerTaskService(server, service, logger, () => void exit('shutdown with no tasks left'));
-
-  const listener = net.createServer();
   server.listen(listener);
-  listener.listen({ fd: LISTEN_FD });
-  logger.info({ socket: flags.socket, id: flags.id }, 'shim daemon serving');
+  logger.info({ socket: config.socketPath, id: config.id }, 'shim daemon serving');
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

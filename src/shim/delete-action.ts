@@ -1,27 +1,43 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { containerd } from '../generated/index.js';
 import { unmountAll } from '../oci/rootfs-mounts.js';
-import { TtrpcClient } from '../ttrpc/index.js';
+import { encodeDeleteResponse } from './delete-response.js';
 import type { ShimFlags } from './flags.js';
+import { isServing } from './group-socket.js';
 import { socketFileOf } from './socket-address.js';
-import { toTimestamp } from './wire-convert.js';
 
 /** What containerd reports for a task cleaned up this way: killed (128+SIGKILL), as runc's shim does. */
 const CLEANUP_EXIT_STATUS = 137;
 const CLEANUP_CALL_TIMEOUT_MS = 1_500;
 
-/** If a daemon still holds the task (containerd lost it), ask it to end and forget it. */
+/**
+ * If the group's daemon is still alive and holds the task (containerd lost
+ * track of it), asks it to end and forget the task; if the daemon is gone,
+ * removes its socket file. Resolves to the task's pid when known.
+ */
 async function endInDaemon(bundle: string, id: string): Promise<number> {
-  let address: string;
+  let socketFile: string;
   try {
-    address = readFileSync(path.join(bundle, 'address'), 'utf8').trim();
+    socketFile = socketFileOf(readFileSync(path.join(bundle, 'address'), 'utf8').trim());
   } catch {
     return 0;
   }
-  let client: TtrpcClient | undefined;
+  if (!(await isServing(socketFile, 500))) {
+    try {
+      unlinkSync(socketFile); // its daemon died: leave no socket behind
+    } catch {
+      // already gone
+    }
+    return 0;
+  }
+  // Only this rare path pays for the protocol code.
+  const [{ TtrpcClient }, { containerd }] = await Promise.all([
+    import('../ttrpc/index.js'),
+    import('../generated/index.js'),
+  ]);
+  let client: InstanceType<typeof TtrpcClient> | undefined;
   try {
-    client = await TtrpcClient.connect(socketFileOf(address));
+    client = await TtrpcClient.connect(socketFile);
     const v2 = containerd.task.v2;
     const service = 'containerd.task.v2.Task';
     const options = { timeoutMs: CLEANUP_CALL_TIMEOUT_MS };
@@ -33,7 +49,7 @@ async function endInDaemon(bundle: string, id: string): Promise<number> {
   } catch {
     return 0;
   } finally {
-    client?.close();
+    void client?.close();
   }
 }
 
@@ -47,9 +63,5 @@ export async function deleteAction(flags: ShimFlags): Promise<Uint8Array> {
   await unmountAll(path.join(bundle, 'rootfs')).catch((error: unknown) => {
     process.stderr.write(`wasmts delete: ${String(error)}\n`);
   });
-  return containerd.task.v2.DeleteResponse.encode({
-    pid,
-    exitStatus: CLEANUP_EXIT_STATUS,
-    exitedAt: toTimestamp(new Date()),
-  }).finish();
+  return encodeDeleteResponse(pid, CLEANUP_EXIT_STATUS, new Date());
 }

@@ -2,7 +2,6 @@
  * The shim runner: turns containerd's invocation into one action. `start` and
  * `delete` are containerd's; `serve` is the daemon `start` spawns.
  */
-import { fileURLToPath } from 'node:url';
 import { describeError } from '../errors.js';
 import { parseFlags } from './flags.js';
 import { RUNTIME_NAME } from './socket-address.js';
@@ -45,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (flags.action) {
       case 'start': {
         const { startAction } = await import('./start-action.js');
-        await write(await startAction(flags, await readStdin(), fileURLToPath(new URL('../main.js', import.meta.url))));
+        await write(await startAction(flags, await readStdin()));
         return 0;
       }
       case 'delete': {
@@ -54,9 +53,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        const { serveDaemon } = await import('./daemon.js');
-        await serveDaemon(flags);
+        const { serveColdDaemon } = await import('./cold-daemon.js');
+        serveColdDaemon(flags);
         return -1; // keeps running
+      }
+      case 'spare': {
+        const { runSpare } = await import('./spare.js');
+        await runSpare();
+        return -1;
       }
       default:
         process.stderr.write(`${BINARY_NAME}: unknown action ${JSON.stringify(flags.action)}; expected start or delete\n`);

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { encodeBootstrapResult, parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
+import { claimSocket, isServing } from './group-socket.js';
+import { ENTRY_SCRIPT, LISTEN_FD } from './handoff.js';
+import { claimSpare } from './spare-client.js';
 import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
 
-/** File descriptor number the daemon finds its listening socket on. */
-export const LISTEN_FD = 3;
 
 function readAnnotations(bundle: string): Record<string, string> {
   try {
@@ -21,46 +21,6 @@ function readAnnotations(bundle: string): Record<string, string> {
   } catch {
     return {};
   }
-}
-
-/** Resolves true when something accepts connections on `file`. */
-function isServing(file: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(file);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function bind(file: string): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ path: file, backlog: 512 }, () => resolve(server));
-  });
-}
-
-/** Binds the group's socket, or finds the daemon that already serves it. */
-async function claimSocket(file: string): Promise<net.Server | undefined> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (await isServing(file)) return undefined;
-    try {
-      unlinkSync(file);
-    } catch {
-      // no stale socket
-    }
-    try {
-      const server = await bind(file);
-      return server;
-    } catch (error) {
-      // Another start for the same group won the race: use its daemon.
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    }
-  }
-  throw new Error(`cannot bind or reach the shim socket ${file}`);
 }
 
 function writeAddressFile(bundle: string, address: string): void {
@@ -78,11 +38,13 @@ function openLog(bundle: string): number {
 }
 
 /**
- * `start`: runs with the bundle as cwd. It binds the socket itself and hands the
- * bound fd to a detached daemon, so the address can be printed at once; the
- * daemon gets none of containerd's pipes (containerd waits for EOF on them).
+ * `start`: runs with the bundle as cwd and prints the group's address. The
+ * group is served by its live daemon if it has one; else a warm spare daemon
+ * is claimed (it binds the socket and answers once serving); else `start` binds
+ * the socket itself and hands the bound fd to a cold daemon, so the address can
+ * be printed at once. No daemon gets containerd's pipes (containerd waits for EOF).
  */
-export async function startAction(flags: ShimFlags, stdin: Uint8Array, entryScript: string): Promise<Uint8Array | string> {
+export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<Uint8Array | string> {
   if (flags.namespace === '') throw new InvalidArgumentError('start: -namespace is required');
   if (flags.id === '') throw new InvalidArgumentError('start: -id is required');
   const bundle = process.cwd();
@@ -92,14 +54,28 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array, entryScri
   const file = socketPath(flags.address, flags.namespace, groupId(flags.id, readAnnotations(bundle)), socketDir);
   const address = socketUri(file);
 
-  const server = await claimSocket(file);
+  const env = { ...process.env };
+  if (bootstrap?.ttrpcAddress !== undefined && env.TTRPC_ADDRESS === undefined) env.TTRPC_ADDRESS = bootstrap.ttrpcAddress;
+  // A live daemon of the group, else a warm spare daemon, else a cold one.
+  const reused = await isServing(file);
+  const claimed =
+    !reused &&
+    (await claimSpare({
+      namespace: flags.namespace,
+      address: flags.address,
+      ttrpcAddress: env.TTRPC_ADDRESS || `${flags.address}.ttrpc`,
+      id: flags.id,
+      socketPath: file,
+      bundle,
+      debug: flags.debug,
+      env,
+    }));
+  const server = reused || claimed ? undefined : await claimSocket(file);
   if (server !== undefined) {
     const listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
     const logFd = openLog(bundle);
-    const env = { ...process.env };
-    if (bootstrap?.ttrpcAddress !== undefined && env.TTRPC_ADDRESS === undefined) env.TTRPC_ADDRESS = bootstrap.ttrpcAddress;
     const args = [
-      entryScript,
+      ENTRY_SCRIPT,
       '-namespace', flags.namespace,
       '-address', flags.address,
       '-publish-binary', flags.publishBinary,

@@ -90,12 +90,12 @@ export type ErrnoValue = (typeof Errno)[keyof typeof Errno];
  * catches it; it never leaves src/wasi.
  */
 export class WasiError extends Error {
-  constructor(
-    readonly errno: number,
-    message?: string,
-  ) {
+  readonly errno: number;
+
+  constructor(errno: number, message?: string) {
     super(message ?? `wasi errno ${errno}`);
     this.name = 'WasiError';
+    this.errno = errno;
   }
 }
 

@@ -3,9 +3,12 @@
  * guest's stack; start() turns it into the exit code.
  */
 export class ProcExit extends Error {
-  constructor(readonly code: number) {
+  readonly code: number;
+
+  constructor(code: number) {
     super(`proc_exit(${code})`);
     this.name = 'ProcExit';
+    this.code = code;
   }
 }
 

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import { Advice, FdFlags, Filetype, Whence } from './abi.js';
 import { Descriptor, type Filestat, type IovecSource, type Readiness, toFilestat } from './descriptor.js';
-import { Errno, fail } from './errno.js';
+import { Errno, errnoOf, fail } from './errno.js';
 
-const { O_APPEND, O_ACCMODE = 3 } = fs.constants as typeof fs.constants & { O_ACCMODE?: number };
+const { O_APPEND } = fs.constants;
+
+/** The longest pause between retries of a busy FIFO or device. */
+const MAX_RETRY_MS = 50;
 
 /** What /proc/self/fdinfo says about a host fd: its offset and open flags. */
 export function fdInfo(fd: number): { pos: bigint; flags: number } {
@@ -19,7 +22,9 @@ export function fdInfo(fd: number): { pos: bigint; flags: number } {
  * terminated, and so flags like O_APPEND can be changed (Node has no fcntl).
  */
 export function reopen(fd: number, flags: number): number {
-  return fs.openSync(`/proc/self/fd/${fd}`, flags & ~fs.constants.O_CREAT & ~fs.constants.O_TRUNC);
+  // The magic link itself is what O_NOFOLLOW would refuse; creation flags mean nothing here.
+  const { O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW } = fs.constants;
+  return fs.openSync(`/proc/self/fd/${fd}`, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW));
 }
 
 /**
@@ -52,15 +57,15 @@ export class FileDescriptor extends Descriptor {
     return this.filetype === Filetype.REGULAR_FILE;
   }
 
-  override read(iovs: IovecSource): number {
-    if (!this.seekable) return fs.readvSync(this.#fd, iovs(), null as unknown as number);
+  override read(iovs: IovecSource): number | Promise<number> {
+    if (!this.seekable) return this.#retryWhileBusy(() => fs.readvSync(this.#fd, iovs(), null as unknown as number));
     const n = fs.readvSync(this.#fd, iovs(), Number(this.position));
     this.position += BigInt(n);
     return n;
   }
 
-  override write(iovs: Uint8Array[]): number {
-    if (!this.seekable) return fs.writevSync(this.#fd, iovs, null as unknown as number);
+  override write(iovs: Uint8Array[]): number | Promise<number> {
+    if (!this.seekable) return this.#retryWhileBusy(() => fs.writevSync(this.#fd, iovs, null as unknown as number));
     if ((this.fdflags & FdFlags.APPEND) !== 0) {
       // The host fd has O_APPEND (see setFdflags), so the kernel appends atomically.
       const n = fs.writevSync(this.#fd, iovs, null as unknown as number);
@@ -70,6 +75,31 @@ export class FileDescriptor extends Descriptor {
     const n = fs.writevSync(this.#fd, iovs, Number(this.position));
     this.position += BigInt(n);
     return n;
+  }
+
+  /**
+   * A FIFO or device opened inside the rootfs is non-blocking (so open(2)
+   * cannot hang), and Node cannot wait on a raw fd without a handle, which
+   * would double-close with Node's fd tracking. So EAGAIN is retried on a
+   * timer with backoff while the guest is suspended, unless the guest asked
+   * for non-blocking I/O.
+   */
+  #retryWhileBusy(operation: () => number): number | Promise<number> {
+    try {
+      return operation();
+    } catch (error) {
+      if (errnoOf(error) !== Errno.AGAIN || (this.fdflags & FdFlags.NONBLOCK) !== 0) throw error;
+    }
+    return (async () => {
+      for (let wait = 1; ; wait = Math.min(wait * 2, MAX_RETRY_MS)) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        try {
+          return operation();
+        } catch (error) {
+          if (errnoOf(error) !== Errno.AGAIN) throw error;
+        }
+      }
+    })();
   }
 
   override pread(iovs: Uint8Array[], offset: bigint): number {
@@ -151,10 +181,6 @@ export class FileDescriptor extends Descriptor {
 
   override writeReadiness(): Readiness {
     return { nbytes: 0n, hangup: false };
-  }
-
-  get accessMode(): number {
-    return this.#openFlags & O_ACCMODE;
   }
 
   override close(): void {

@@ -4,7 +4,7 @@ import { Descriptor, type Filestat, type Readiness } from './descriptor.js';
 import { Errno, fail } from './errno.js';
 import { type HostContext, type ImportTable, thenStore } from './host-context.js';
 import { totalLength } from './memory-view.js';
-import { StreamDescriptor } from './stream-descriptor.js';
+import { Notifier, StreamDescriptor } from './stream-descriptor.js';
 
 /** A socket the embedder hands to the instance, e.g. a listening TCP socket. */
 export interface HandedSocket {
@@ -24,7 +24,7 @@ export class ListenerDescriptor extends Descriptor {
   readonly filetype = Filetype.SOCKET_STREAM;
   readonly #server: net.Server;
   readonly #queue: net.Socket[] = [];
-  #waiters: (() => void)[] = [];
+  readonly #waiters = new Notifier();
   #errno: number | undefined;
 
   constructor(fd: number) {
@@ -64,7 +64,7 @@ export class ListenerDescriptor extends Descriptor {
   }
 
   override whenReadable(): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#waiters.wait();
   }
 
   override close(): void {
@@ -73,7 +73,7 @@ export class ListenerDescriptor extends Descriptor {
   }
 
   #wake(): void {
-    for (const resolve of this.#waiters.splice(0)) resolve();
+    this.#waiters.notify();
   }
 }
 

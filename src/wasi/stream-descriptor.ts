@@ -205,7 +205,7 @@ export class StreamDescriptor extends Descriptor {
  * One shared Promise per kind of wake-up, so a guest that polls again and
  * again on an idle fd does not pile up listeners.
  */
-class Notifier {
+export class Notifier {
   #promise: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
 

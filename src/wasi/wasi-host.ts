@@ -39,7 +39,11 @@ export interface WasiHostOptions {
   stderr?: number;
   /** Sockets handed over (owned, like stdio), placed after the preopens. */
   sockets?: HandedSocket[];
-  /** The guest's working directory; libc resolves relative paths itself, so it only reaches PWD. */
+  /**
+   * The guest's working directory. Preview 1 has no call that reports one
+   * (wasi-libc starts at '/' and resolves relative paths against preopens
+   * itself), so this is accepted for the embedder's convenience and unused.
+   */
   cwd?: string;
 }
 

@@ -9,6 +9,7 @@
  * - WASMTS_CONTAINERD_LOG_LEVEL=debug   containerd's log level (default info)
  */
 
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PrivateContainerd } from '../support/containerd.js';
 import { ensureFixtures, REPO_ROOT } from '../support/fixtures.js';
@@ -49,6 +50,8 @@ export async function teardown(): Promise<void> {
   }
   if (keepFiles) console.warn(`global-setup: kept the containerd rig; log at ${containerd.info.logPath}`);
   containerd = undefined;
+  // Daemons warmed up for the next container outlive the run otherwise (until their idle timeout).
+  await runCommand('pkill', ['-f', `${path.join(REPO_ROOT, 'dist', 'main.js')} spare`], { timeoutMs: 5_000 });
 }
 
 /** bin/containerd-shim-wasmts-v1 runs dist/, so the shim must be compiled first. */

@@ -24,6 +24,8 @@ export interface TestImage {
   /** Image config Env, if any. */
   env?: readonly string[];
   fixture: FixtureName;
+  /** More fixtures in the image, each at `/<fixture>` (for `ctr task exec`). */
+  extraFixtures?: readonly FixtureName[];
 }
 
 const REGISTRY = 'docker.io/wasmts';
@@ -60,6 +62,16 @@ export const TEST_IMAGES = {
   linuxBinary: image('linux-binary', 'linux-binary'),
   /** Holds /hello.wasm but its Entrypoint is /missing.wasm, which does not exist. */
   missingEntrypoint: image('missing-entrypoint', 'hello.wasm', { entrypoint: ['/missing.wasm'] }),
+  /** Runs the ticker; also holds the other modules at /<fixture> for `ctr task exec`. */
+  toolbox: image('toolbox', 'ticker.wasm', {
+    extraFixtures: ['hello.wasm', 'cat.wasm', 'echo-args-env.wasm', 'exit-code.wasm', 'tty-probe.wasm', 'spin.wasm', 'memhog.wasm', 'not-wasm.txt'],
+  }),
+  /** Says whether stdio are terminals, then echoes lines as `got: …` until EOF. */
+  ttyProbe: image('tty-probe', 'tty-probe.wasm'),
+  /** Burns CPU without WASI calls, printing `spin N` after each block. */
+  spin: image('spin', 'spin.wasm'),
+  /** Grows its heap 1 MiB at a time: `/memhog.wasm slow|abort|exit`. */
+  memhog: image('memhog', 'memhog.wasm'),
 } as const satisfies Record<string, TestImage>;
 
 export type TestImageName = keyof typeof TEST_IMAGES;
@@ -77,6 +89,9 @@ export async function buildTestImages(outDir: string = IMAGES_DIR): Promise<Buil
   return Promise.all(
     entries.map(async ([key, spec]) => {
       const files: ImageFile[] = [{ path: spec.modulePath, data: await readFile(fixturePath(spec.fixture)), mode: 0o755 }];
+      for (const extra of 'extraFixtures' in spec ? spec.extraFixtures : []) {
+        files.push({ path: `/${extra}`, data: await readFile(fixturePath(extra)), mode: 0o755 });
+      }
       const tarPath = path.join(outDir, `${spec.name}.tar`);
       const built = await writeImage(tarPath, {
         reference: spec.reference,

@@ -14,12 +14,12 @@ describe('args and environ', () => {
     expect(probe.u32(24)).toBe(64 + 12);
   });
 
-  it('copies environ as KEY=value strings and adds PWD from cwd', async () => {
+  it('copies environ as KEY=value strings exactly as given', async () => {
     const probe = await Probe.create({ env: ['A=1', 'B=two'], cwd: '/app' });
     expect(await probe.call('environ_sizes_get', 0, 4)).toBe(0);
-    expect(probe.u32(0)).toBe(3);
+    expect(probe.u32(0)).toBe(2);
     expect(await probe.call('environ_get', 16, 64)).toBe(0);
-    expect(probe.bytes(64, probe.u32(4)).toString()).toBe('A=1\0B=two\0PWD=/app\0');
+    expect(probe.bytes(64, probe.u32(4)).toString()).toBe('A=1\0B=two\0');
   });
 
   it('answers EFAULT for a pointer outside memory instead of trapping', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Filetype, OFlags, Rights } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
-import { Probe, tempDir } from './helpers.js';
+import { Probe, fifoFromWriter, tempDir } from './helpers.js';
 
 let rootfs: string;
 let probe: Probe;
@@ -82,8 +82,11 @@ describe('reading a file in the rootfs', () => {
   });
 
   it('answers ESPIPE when seeking a pipe', async () => {
-    const p = await Probe.create({ stdin: undefined });
-    expect(await p.call('fd_seek', 0, 0n, 0, 0)).toBe(0); // the null device seeks to 0, like /dev/null
+    const input = fifoFromWriter(tempDir());
+    const p = await Probe.create({ stdin: input.readFd });
+    expect(await p.call('fd_seek', 0, 0n, 0, 0)).toBe(Errno.SPIPE);
+    input.writer.end();
+    await p.host.close();
   });
 
   it('answers ENOENT for a missing file and ENOTDIR for a file used as a directory', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SIGNATURES, WasiHost } from '../../../src/wasi/index.js';
 import { CAT, TRAP, exitWith, hello } from './fixtures/guests.js';
-import { assemble, fifoFromWriter, fifoToCollector, runModule, runWat, tempDir } from './helpers.js';
+import { Probe, assemble, fifoFromWriter, fifoToCollector, runModule, runWat, tempDir } from './helpers.js';
 
 describe('WasiHost exit status', () => {
   it('resolves to the code given to proc_exit', async () => {
@@ -101,6 +101,25 @@ describe('WasiHost stdio', () => {
     expect(await running).toBe(0);
     await host.close();
     expect((await out.collected()).toString()).toBe([0, 1, 2, 3, 4].map((i) => `chunk ${i}\n`).join(''));
+  });
+
+  it('closes the preopens and every fd the guest left open in close()', async () => {
+    const rootfs = tempDir('wasi-close-');
+    fs.writeFileSync(path.join(rootfs, 'f'), 'x');
+    const probe = await Probe.create({ preopens: [{ guestPath: '/', hostPath: rootfs }] });
+    expect((await probe.open(3, '.', { oflags: 2 }))[0]).toBe(0);
+    expect((await probe.open(3, '.', { oflags: 2 }))[0]).toBe(0);
+    const openUnder = (): number =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(rootfs);
+        } catch {
+          return false;
+        }
+      }).length;
+    expect(openUnder()).toBe(3);
+    await probe.host.close();
+    expect(openUnder()).toBe(0);
   });
 
   it('owns the stdio fds it is given and closes them in close()', async () => {

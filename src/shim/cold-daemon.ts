@@ -1,0 +1,32 @@
+import net from 'node:net';
+import { WorkerPool } from '../instance/worker-pool.js';
+import { serveGroup } from './daemon.js';
+import type { ShimFlags } from './flags.js';
+import { LISTEN_FD } from './handoff.js';
+import { ensureSpare } from './spare.js';
+
+
+/**
+ * `serve`: a daemon spawned by `start` with the group's socket already bound on
+ * fd 3 and the bundle's `log` FIFO as stderr. Once serving, it makes sure a
+ * spare daemon is warming up for the next container.
+ */
+export function serveColdDaemon(flags: ShimFlags): void {
+  const pool = new WorkerPool(1);
+  const listener = net.createServer();
+  listener.listen({ fd: LISTEN_FD });
+  serveGroup(
+    {
+      namespace: flags.namespace,
+      address: flags.address,
+      ttrpcAddress: process.env.TTRPC_ADDRESS || `${flags.address}.ttrpc`,
+      id: flags.id,
+      socketPath: flags.socket,
+      debug: flags.debug,
+      logFd: 2,
+    },
+    listener,
+    pool,
+  );
+  ensureSpare();
+}

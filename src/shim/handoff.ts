@@ -1,0 +1,51 @@
+/**
+ * How `start` hands a group over to a daemon. Kept free of heavy imports:
+ * `start` loads this for every container.
+ */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_SOCKET_DIR } from './socket-address.js';
+
+/** File descriptor number a cold-started daemon finds its listening socket on. */
+export const LISTEN_FD = 3;
+
+/** The compiled entry script (dist/main.js) that `start` re-runs as a daemon. */
+export const ENTRY_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** What `start` tells a spare daemon when it claims it for a group. */
+export interface ClaimRequest {
+  namespace: string;
+  address: string;
+  ttrpcAddress: string;
+  id: string;
+  socketPath: string;
+  bundle: string;
+  debug: boolean;
+  /** containerd's environment as `start` received it. */
+  env: Record<string, string | undefined>;
+}
+
+export type ClaimReply = { ok: true; pid: number } | { ok: false; reason: string };
+
+/**
+ * The control socket of the spare daemon for this very build of the shim: the
+ * key covers the Node binary and the entry script's path and mtime, so a
+ * rebuilt or upgraded shim never claims a spare still running older code.
+ */
+export function spareSocketPath(): string {
+  let mtime = 0;
+  try {
+    mtime = statSync(ENTRY_SCRIPT).mtimeMs;
+  } catch {
+    // keyed by path alone
+  }
+  const key = `${process.execPath}\u0000${ENTRY_SCRIPT}\u0000${mtime}`;
+  return path.join(DEFAULT_SOCKET_DIR, `wasmts-spare-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
+}
+
+/** Spares are on unless containerd's environment says WASMTS_SPARE=0. */
+export function sparesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.WASMTS_SPARE !== '0';
+}

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, constants, openSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { WorkerPool } from '../instance/worker-pool.js';
+import { serveGroup } from './daemon.js';
+import { claimSocket, isServing } from './group-socket.js';
+import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, spareSocketPath, sparesEnabled } from './handoff.js';
+
+/** How long an unclaimed spare waits before it exits. */
+const DEFAULT_IDLE_SECONDS = 600;
+
+function openLog(bundle: string): number {
+  try {
+    return openSync(path.join(bundle, 'log'), constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return openSync('/dev/null', constants.O_WRONLY);
+  }
+}
+
+/**
+ * Starts a spare daemon for the next container unless one is already
+ * waiting. Detached and with none of our fds, like any daemon of ours.
+ */
+export function ensureSpare(): void {
+  if (!sparesEnabled()) return;
+  void isServing(spareSocketPath(), 300).then((serving) => {
+    if (serving) return;
+    const child = spawn(process.execPath, [ENTRY_SCRIPT, 'spare'], {
+      cwd: '/',
+      detached: true,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', WASMTS_SPARE_IDLE_SECONDS: process.env.WASMTS_SPARE_IDLE_SECONDS },
+    });
+    child.unref();
+  });
+}
+
+/**
+ * `spare`: a daemon booted ahead of need — code loaded, a guest worker warm —
+ * that waits on its control socket until a `start` claims it for a group.
+ * Then it binds that group's socket and serves it like any daemon, and starts
+ * the next spare. Unclaimed, it exits after WASMTS_SPARE_IDLE_SECONDS.
+ */
+export async function runSpare(): Promise<void> {
+  const pool = new WorkerPool(1);
+  const control = net.createServer();
+  const controlPath = spareSocketPath();
+  let claimed = false;
+
+  const idleSeconds = Number(process.env.WASMTS_SPARE_IDLE_SECONDS) || DEFAULT_IDLE_SECONDS;
+  const idle = setTimeout(() => {
+    control.close();
+    void pool.close().then(() => process.exit(0));
+  }, idleSeconds * 1000);
+
+  control.on('connection', (connection) => {
+    let buffer = '';
+    connection.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const newline = buffer.indexOf('\n');
+      if (newline === -1) return;
+      const answer = (reply: ClaimReply) => connection.end(`${JSON.stringify(reply)}\n`);
+      if (claimed) {
+        answer({ ok: false, reason: 'already claimed' });
+        return;
+      }
+      claimed = true;
+      clearTimeout(idle);
+      control.close(); // unlinks the control socket: the next start finds no spare here
+      void takeOver(JSON.parse(buffer.slice(0, newline)) as ClaimRequest, pool).then(answer, (error: unknown) => {
+        answer({ ok: false, reason: String(error) });
+        process.exit(1);
+      });
+    });
+    connection.on('error', () => {});
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    control.once('error', reject);
+    control.listen(controlPath, () => resolve());
+  }).catch(() => process.exit(0)); // another spare is already waiting
+  chmodSync(controlPath, 0o600);
+}
+
+async function takeOver(request: ClaimRequest, pool: WorkerPool): Promise<ClaimReply> {
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  for (const [key, value] of Object.entries(request.env)) if (value !== undefined) process.env[key] = value;
+  const listener = await claimSocket(request.socketPath);
+  if (listener === undefined) throw new Error(`group socket ${request.socketPath} is already served`);
+  serveGroup(
+    {
+      namespace: request.namespace,
+      address: request.address,
+      ttrpcAddress: request.ttrpcAddress,
+      id: request.id,
+      socketPath: request.socketPath,
+      debug: request.debug,
+      logFd: openLog(request.bundle),
+    },
+    listener,
+    pool,
+  );
+  ensureSpare();
+  return { ok: true, pid: process.pid };
+}

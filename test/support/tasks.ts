@@ -1,0 +1,83 @@
+/**
+ * Helpers for tests that drive tasks through `ctr`: rows of `ctr task ls`,
+ * waiting for a status or for output in a file, and capturing `ctr events`.
+ */
+
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CtrClient } from './containerd.js';
+
+export interface TaskRow {
+  id: string;
+  pid: number;
+  status: string;
+}
+
+export async function taskRow(containerd: CtrClient, id: string): Promise<TaskRow | undefined> {
+  const out = await containerd.ctrOk(['task', 'ls']);
+  for (const line of out.split('\n').slice(1)) {
+    const [taskId, pid, status] = line.trim().split(/\s+/);
+    if (taskId === id) return { id: taskId, pid: Number(pid), status: status ?? '' };
+  }
+  return undefined;
+}
+
+export async function waitForStatus(containerd: CtrClient, id: string, status: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const row = await taskRow(containerd, id);
+    if (row?.status === status) return;
+    if (performance.now() > deadline) throw new Error(`task ${id} is ${row?.status ?? 'gone'}, not ${status}`);
+    await sleep(20);
+  }
+}
+
+/** Polls `file` until `predicate` holds for its text; returns the text. */
+export async function waitForFile(file: string, predicate: (text: string) => boolean, timeoutMs = 5_000): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (predicate(text)) return text;
+    if (performance.now() > deadline) throw new Error(`${file} never matched; it holds:\n${text.slice(-2000)}`);
+    await sleep(20);
+  }
+}
+
+/** Kills (SIGKILL), deletes and removes a container, ignoring what is already gone. */
+export async function removeTask(containerd: CtrClient, id: string): Promise<void> {
+  await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+  for (let i = 0; i < 50; i++) {
+    const row = await taskRow(containerd, id);
+    if (row === undefined || row.status === 'STOPPED') break;
+    await sleep(20);
+  }
+  await containerd.ctr(['task', 'delete', id]);
+  await containerd.ctr(['container', 'delete', id]);
+}
+
+export interface SeenEvent {
+  topic: string;
+  body: Record<string, unknown>;
+}
+
+/** Runs `ctr events` around `action` and returns the task events it printed, in order. */
+export async function captureEvents(containerd: CtrClient, action: () => Promise<unknown>): Promise<SeenEvent[]> {
+  const child = spawn('/usr/bin/ctr', ['--address', containerd.address, '--namespace', containerd.namespace, 'events'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await sleep(300); // subscribed
+  try {
+    await action();
+    await sleep(500); // the last events reach the subscriber
+  } finally {
+    child.kill('SIGTERM');
+  }
+  return output
+    .split('\n')
+    .map((line) => /\s(\/tasks\/[a-z-]+)\s(\{.*\})$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ topic: m[1]!, body: JSON.parse(m[2]!) as Record<string, unknown> }));
+}
