@@ -160,6 +160,14 @@ export class StreamDescriptor extends Descriptor {
     return this.#writeWaiters.wait();
   }
 
+  /** The writer is done (the shim's CloseIO): reads return what is buffered, then end of file. */
+  endInput(): void {
+    if (!this.#readable || this.#ended) return;
+    this.#ended = true;
+    this.#socket.pause();
+    this.#readWaiters.notify();
+  }
+
   /** Half-closes (sock_shutdown): stops reading and/or ends the write side after the queue. */
   shutdown(read: boolean, write: boolean): void {
     if (read && this.#readable) {

@@ -14,6 +14,7 @@ import { pathCalls } from './path-calls.js';
 import { pollCalls } from './poll.js';
 import { SIGNATURES, type ValueType, resultsOf } from './signatures.js';
 import { type HandedSocket, socketCalls, wrapSocket } from './socket-calls.js';
+import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
@@ -66,6 +67,7 @@ export class WasiHost {
   readonly #fds = new FdTable();
   readonly #context: HostContext;
   readonly #stderr: Descriptor;
+  #stdin: Descriptor | undefined;
   #started = false;
 
   constructor(options: WasiHostOptions) {
@@ -81,7 +83,8 @@ export class WasiHost {
       env: env.map((e) => encodeUtf8(`${e}\0`)),
     };
     try {
-      this.#fds.set(0, openStdio(options.stdin, 'read'));
+      this.#stdin = openStdio(options.stdin, 'read');
+      this.#fds.set(0, this.#stdin);
       this.#fds.set(1, openStdio(options.stdout, 'write'));
       this.#stderr = openStdio(options.stderr, 'write');
       this.#fds.set(2, this.#stderr);
@@ -137,6 +140,11 @@ export class WasiHost {
       await this.#report(describeTrap(error));
       return TRAP_EXIT_CODE;
     }
+  }
+
+  /** Ends the guest's stdin as its writer closing would (CloseIO): buffered bytes, then end of file. */
+  closeStdin(): void {
+    if (this.#stdin instanceof StreamDescriptor) this.#stdin.endInput();
   }
 
   /** Flushes what the guest wrote (resolves when it reached the fds) and closes every fd. */
