@@ -37,6 +37,8 @@ export interface Instance {
   readonly pid: number;
   /** Begins running the guest; resolves once it runs. */
   start(): Promise<void>;
+  /** Gives the guest end of file on stdin once it has read what was already sent (CloseIO). */
+  closeStdin(): Promise<void>;
   /** Delivers a signal: terminating ones end the guest with 128+signal. */
   kill(signal: number): Promise<void>;
   /** Resolves once the guest has ended, whether it ran or not. */

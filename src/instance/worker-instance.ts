@@ -62,6 +62,10 @@ export class WorkerInstance implements Instance {
     if (reply.type === 'failed') throw new InternalError(`${this.name}: cannot start: ${reply.message}`);
   }
 
+  async closeStdin(): Promise<void> {
+    if (!this.ended) this.worker.postMessage({ type: 'close-stdin' } satisfies ToWorker);
+  }
+
   async kill(signal: number): Promise<void> {
     if (this.ended) return;
     this.decidedStatus ??= 128 + signal;

@@ -48,6 +48,10 @@ async function handle(message: ToWorker): Promise<void> {
       }
       return;
     }
+    case 'close-stdin': {
+      host?.closeStdin();
+      return;
+    }
     case 'start': {
       if (host === undefined || instance === undefined) {
         send({ type: 'failed', message: 'start before prepare' });

@@ -16,7 +16,8 @@ export interface WorkerGuestConfig {
 
 export type ToWorker =
   | { type: 'prepare'; module: WebAssembly.Module; config: WorkerGuestConfig }
-  | { type: 'start' };
+  | { type: 'start' }
+  | { type: 'close-stdin' };
 
 export type FromWorker =
   | { type: 'booted'; tid: number }

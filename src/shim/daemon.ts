@@ -36,7 +36,7 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
     engine: new WorkerEngine(pool),
     events,
     preparer: new BundlePreparer(),
-    stdio: new FifoStdioOpener(),
+    stdio: new FifoStdioOpener(config.namespace),
     logger,
     shimPid: process.pid,
   });

@@ -1,8 +1,9 @@
 import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InternalError, NotImplementedError } from '../errors.js';
-import type { OpenedStdio, StdioOpener } from '../task/collaborators.js';
+import { InternalError, InvalidArgumentError } from '../errors.js';
+import type { OpenedStdio, StdioOpener, StdioOwner } from '../task/collaborators.js';
 import type { StdioPaths } from '../task/events.js';
+import { startBinaryLogger } from './binary-logger.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_APPEND, O_CREAT } = constants;
 
@@ -22,73 +23,103 @@ function open(file: string, flags: number, what: string): number {
   }
 }
 
-/** A stdio path from Create/Exec: a FIFO or file path, or file:// (binary:// is not supported yet). */
-function localPath(uri: string, what: string): string {
-  if (uri.startsWith('file://')) {
-    const file = new URL(uri).pathname;
-    mkdirSync(path.dirname(file), { recursive: true });
-    return file;
+function closeAll(fds: Iterable<number | undefined>): void {
+  for (const fd of fds) {
+    if (fd === undefined) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
-    const scheme = uri.slice(0, uri.indexOf(':'));
-    throw new NotImplementedError(`${what} ${uri}: the ${scheme}:// stdio scheme is not supported by wasmts yet`);
-  }
-  return uri;
+}
+
+/** The scheme of a stdio URI (containerd's shim protocol), or undefined for a plain path. */
+function schemeOf(uri: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
+}
+
+/** A file:///abs/path URI as a path, its parent directory created. */
+function fileUriPath(uri: string): string {
+  const file = decodeURIComponent(new URL(uri).pathname);
+  mkdirSync(path.dirname(file), { recursive: true });
+  return file;
 }
 
 /**
- * Opens the stdio a client asked for, the way containerd's runc shim does:
- * for output FIFOs it keeps a reader of its own so the guest never sees EPIPE,
- * and for the stdin FIFO it keeps a writer of its own, closed by CloseIO, so the
- * guest sees EOF only once the client is done.
+ * Opens the stdio a client asked for, as containerd's runc shim does:
+ * - plain paths (ctr's and CRI's FIFOs): stdin is read without a writer of our
+ *   own, so the guest sees end of file when the client closes its end; for each
+ *   output FIFO the opener keeps a reader so the guest never gets EPIPE;
+ * - `file:///path`: stdout and stderr appended to that file;
+ * - `binary:///path?args`: a logging binary reading fds 3 and 4.
  */
 export class FifoStdioOpener implements StdioOpener {
-  async open(paths: StdioPaths): Promise<OpenedStdio> {
+  constructor(private readonly namespace: string) {}
+
+  async open(paths: StdioPaths, owner: StdioOwner): Promise<OpenedStdio> {
+    const schemes = [paths.stdout, paths.stderr].map(schemeOf);
+    if (schemes.includes('binary') && paths.stdout !== paths.stderr && paths.stderr !== '' && paths.stdout !== '') {
+      throw new InvalidArgumentError(`stdio of ${owner.containerId}: a binary:// logger must receive both stdout and stderr`);
+    }
     const kept: number[] = [];
     const result: { stdin?: number; stdout?: number; stderr?: number } = {};
-    let stdinWriter: number | undefined;
+    let stopLogger: (() => Promise<void>) | undefined;
     try {
-      if (paths.stdin !== '') {
-        const file = localPath(paths.stdin, 'stdin');
-        if (isFifo(file)) {
-          result.stdin = open(file, O_RDONLY | O_NONBLOCK, 'stdin');
-          stdinWriter = open(file, O_WRONLY | O_NONBLOCK, 'stdin');
-        } else {
-          result.stdin = open(file, O_RDONLY, 'stdin');
-        }
-      }
-      for (const stream of ['stdout', 'stderr'] as const) {
-        if (paths[stream] === '') continue;
-        const file = localPath(paths[stream], stream);
-        if (isFifo(file)) {
-          kept.push(open(file, O_RDONLY | O_NONBLOCK, stream));
-          result[stream] = open(file, O_WRONLY | O_NONBLOCK, stream);
-        } else {
-          result[stream] = open(file, O_WRONLY | O_APPEND | O_CREAT, stream);
+      if (paths.stdin !== '') result.stdin = openStdin(paths.stdin);
+      const uri = paths.stdout !== '' ? paths.stdout : paths.stderr;
+      if (schemeOf(uri) === 'binary') {
+        const logger = await startBinaryLogger(uri, { containerId: owner.containerId, namespace: this.namespace });
+        result.stdout = logger.stdoutFd;
+        result.stderr = logger.stderrFd;
+        stopLogger = logger.stop;
+      } else {
+        for (const stream of ['stdout', 'stderr'] as const) {
+          if (paths[stream] === '') continue;
+          const opened = openOutput(paths[stream], stream);
+          result[stream] = opened.fd;
+          if (opened.keptReader !== undefined) kept.push(opened.keptReader);
         }
       }
     } catch (error) {
-      for (const fd of [...kept, stdinWriter, result.stdin, result.stdout, result.stderr]) {
-        if (fd !== undefined) closeSync(fd);
-      }
+      closeAll([...kept, result.stdin, result.stdout, result.stderr]);
       throw error;
     }
     let closed = false;
-    const closeStdin = async () => {
-      if (stdinWriter === undefined) return;
-      const fd = stdinWriter;
-      stdinWriter = undefined;
-      closeSync(fd);
-    };
     return {
       ...result,
-      closeStdin,
       close: async () => {
         if (closed) return;
         closed = true;
-        await closeStdin();
-        for (const fd of kept.splice(0)) closeSync(fd);
+        closeAll(kept.splice(0));
+        await stopLogger?.();
       },
     };
+  }
+}
+
+function openStdin(uri: string): number {
+  const scheme = schemeOf(uri);
+  if (scheme !== undefined && scheme !== 'file') {
+    throw new InvalidArgumentError(`stdin ${uri}: the ${scheme}:// scheme is not a source of input; give a FIFO or file path`);
+  }
+  const file = scheme === 'file' ? fileUriPath(uri) : uri;
+  // A FIFO is opened without blocking; the guest then waits (suspended) for the client's writer.
+  return open(file, isFifo(file) ? O_RDONLY | O_NONBLOCK : O_RDONLY, 'stdin');
+}
+
+function openOutput(uri: string, stream: 'stdout' | 'stderr'): { fd: number; keptReader?: number } {
+  const scheme = schemeOf(uri);
+  if (scheme === 'file') return { fd: open(fileUriPath(uri), O_WRONLY | O_APPEND | O_CREAT, stream) };
+  if (scheme !== undefined) {
+    throw new InvalidArgumentError(`${stream} ${uri}: unknown stdio scheme ${scheme}://; use a FIFO or file path, file:// or binary://`);
+  }
+  if (!isFifo(uri)) return { fd: open(uri, O_WRONLY | O_APPEND | O_CREAT, stream) };
+  const keptReader = open(uri, O_RDONLY | O_NONBLOCK, stream);
+  try {
+    return { fd: open(uri, O_WRONLY | O_NONBLOCK, stream), keptReader };
+  } catch (error) {
+    closeSync(keptReader);
+    throw error;
   }
 }

@@ -29,14 +29,18 @@ export interface OpenedStdio {
   stdin?: number;
   stdout?: number;
   stderr?: number;
-  /** Closes the opener's own writer on the stdin FIFO, so the guest sees EOF once the client closes too. */
-  closeStdin(): Promise<void>;
   /** Closes what the opener kept for itself (keep-alive fds); call after the instance ended. Idempotent. */
   close(): Promise<void>;
 }
 
+/** Whose stdio is being opened (a logging binary is told the container id). */
+export interface StdioOwner {
+  containerId: string;
+  execId: string;
+}
+
 export interface StdioOpener {
-  open(paths: StdioPaths): Promise<OpenedStdio>;
+  open(paths: StdioPaths, owner: StdioOwner): Promise<OpenedStdio>;
 }
 
 export interface Logger {

@@ -244,7 +244,9 @@ export class TaskService {
 
   async closeIO(request: CloseIORequest): Promise<void> {
     const process = this.processOf(request);
-    if (request.stdin) await process.stdio.closeStdin();
+    if (request.stdin && (process.state === 'created' || process.state === 'starting' || process.state === 'running')) {
+      await process.instance.closeStdin();
+    }
   }
 
   async resizePty(request: ResizePtyRequest): Promise<void> {
@@ -284,7 +286,7 @@ export class TaskService {
       throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
     }
     const modulePath = await this.deps.preparer.resolveEntrypoint(container.rootfsPath, guestPath, spec.cwd);
-    const stdio: OpenedStdio = await this.deps.stdio.open(paths);
+    const stdio: OpenedStdio = await this.deps.stdio.open(paths, { containerId, execId });
     try {
       const instance = await this.deps.engine.create({
         id: execId === '' ? containerId : execId,

@@ -29,6 +29,12 @@ export class StubInstance implements Instance {
     this.started = true;
   }
 
+  stdinClosed = false;
+
+  async closeStdin(): Promise<void> {
+    this.stdinClosed = true;
+  }
+
   async kill(signal: number): Promise<void> {
     this.killedWith = signal;
     this.finish(128 + signal);
@@ -81,7 +87,7 @@ export function harness() {
   };
   const stdio: StdioOpener = {
     async open(): Promise<OpenedStdio> {
-      return { stdout: 11, closeStdin: async () => {}, close: async () => {} };
+      return { stdout: 11, close: async () => {} };
     },
   };
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
