@@ -160,8 +160,11 @@ function unsupported(message: string): TtrpcStatusError {
 /** Wraps each handler so every error leaves as a ttrpc status, logged once. */
 function withStatus(name: string, handler: Handler, logger: Logger): Handler {
   return async (payload) => {
+    const started = performance.now();
     try {
-      return await handler(payload);
+      const reply = await handler(payload);
+      logger.debug({ rpc: name, ms: Math.round((performance.now() - started) * 10) / 10 }, 'rpc done');
+      return reply;
     } catch (error) {
       if (error instanceof TtrpcStatusError) {
         logger.info({ rpc: name, code: error.code, err: error.message }, 'rpc refused');

@@ -1,6 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { Filetype } from './abi.js';
 import { Errno, fail } from './errno.js';
+import { reportedTimes } from './file-times.js';
 
 /** `$filestat` as the host writes it. */
 export interface Filestat {
@@ -124,14 +125,15 @@ export function filetypeOf(stats: { isFile(): boolean; isDirectory(): boolean; i
 }
 
 export function toFilestat(stats: BigIntStats): Filestat {
+  const times = reportedTimes(stats);
   return {
     dev: stats.dev,
     ino: stats.ino,
     filetype: filetypeOf(stats),
     nlink: stats.nlink,
     size: stats.size,
-    atim: stats.atimeNs,
-    mtim: stats.mtimeNs,
+    atim: times.atim,
+    mtim: times.mtim,
     ctim: stats.ctimeNs,
   };
 }

@@ -4,7 +4,7 @@ import { Descriptor, type Filestat, filetypeOf, toFilestat } from './descriptor.
 import { Errno, fail } from './errno.js';
 import { encodeUtf8 } from './memory-view.js';
 import { type SandboxRoots, at } from './path-resolver.js';
-import { toSeconds } from './file-descriptor.js';
+import { type TimeChoice, setFileTimes } from './file-times.js';
 
 export interface DirectoryEntry {
   name: Uint8Array;
@@ -66,9 +66,8 @@ export class DirectoryDescriptor extends Descriptor {
     return toFilestat(fs.fstatSync(this.#fd, { bigint: true }));
   }
 
-  override setTimes(atim: bigint | null | 'now', mtim: bigint | null | 'now'): void {
-    const current = fs.fstatSync(this.#fd, { bigint: true });
-    fs.futimesSync(this.#fd, toSeconds(atim, current.atimeNs), toSeconds(mtim, current.mtimeNs));
+  override setTimes(atim: TimeChoice, mtim: TimeChoice): void {
+    setFileTimes(() => fs.fstatSync(this.#fd, { bigint: true }), (a, m) => fs.futimesSync(this.#fd, a, m), atim, mtim);
   }
 
   override sync(): void {

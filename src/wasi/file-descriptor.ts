@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Advice, FdFlags, Filetype, Whence } from './abi.js';
 import { Descriptor, type Filestat, type IovecSource, type Readiness, toFilestat } from './descriptor.js';
 import { Errno, errnoOf, fail } from './errno.js';
+import { type TimeChoice, setFileTimes } from './file-times.js';
 
 const { O_APPEND } = fs.constants;
 
@@ -151,9 +152,8 @@ export class FileDescriptor extends Descriptor {
     fs.ftruncateSync(this.#fd, Number(size));
   }
 
-  override setTimes(atim: bigint | null | 'now', mtim: bigint | null | 'now'): void {
-    const current = fs.fstatSync(this.#fd, { bigint: true });
-    fs.futimesSync(this.#fd, toSeconds(atim, current.atimeNs), toSeconds(mtim, current.mtimeNs));
+  override setTimes(atim: TimeChoice, mtim: TimeChoice): void {
+    setFileTimes(() => fs.fstatSync(this.#fd, { bigint: true }), (a, m) => fs.futimesSync(this.#fd, a, m), atim, mtim);
   }
 
   override allocate(offset: bigint, len: bigint): void {
@@ -188,11 +188,4 @@ export class FileDescriptor extends Descriptor {
     this.#closed = true;
     fs.closeSync(this.#fd);
   }
-}
-
-/** Seconds for futimes/utimes: `null` keeps the current time, 'now' takes the clock. */
-export function toSeconds(value: bigint | null | 'now', currentNs: bigint): number {
-  if (value === 'now') return Date.now() / 1000;
-  const ns = value ?? currentNs;
-  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
 }

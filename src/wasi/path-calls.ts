@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import { LookupFlags, Rights } from './abi.js';
+import { LookupFlags, OFlags, Rights } from './abi.js';
 import { toFilestat } from './descriptor.js';
 import { DirectoryDescriptor } from './directory-descriptor.js';
 import { Errno, fail } from './errno.js';
 import { storeFilestat, timesFromFlags } from './fd-calls.js';
-import { toSeconds } from './file-descriptor.js';
+import { setFileTimes } from './file-times.js';
 import type { HostContext, ImportTable } from './host-context.js';
 import { openAt } from './path-open.js';
 import { type Resolved, at, withResolved } from './path-resolver.js';
@@ -26,7 +26,11 @@ export function pathCalls(ctx: HostContext): ImportTable {
         fd: number, lookupflags: number, pathPtr: number, pathLen: number, oflags: number,
         rightsBase: bigint, rightsInheriting: bigint, fdflags: number, fdOut: number,
       ): number {
-        const dir = dirOf(fd, Rights.PATH_OPEN);
+        // Creating needs path_create_file, truncating path_filestat_set_size, on the directory.
+        let needed = Rights.PATH_OPEN;
+        if ((oflags & OFlags.CREAT) !== 0) needed |= Rights.PATH_CREATE_FILE;
+        if ((oflags & OFlags.TRUNC) !== 0) needed |= Rights.PATH_FILESTAT_SET_SIZE;
+        const dir = dirOf(fd, needed);
         const path = pathOf(pathPtr, pathLen);
         memory.check(fdOut, 4);
         const opened = openAt(dir, { path, lookupflags, oflags, rightsBase, rightsInheriting, fdflags });
@@ -56,8 +60,7 @@ export function pathCalls(ctx: HostContext): ImportTable {
         const [a, m] = timesFromFlags(atim, mtim, fstFlags);
         const follow = (flags & LookupFlags.SYMLINK_FOLLOW) !== 0;
         withResolved(dir.roots, pathOf(pathPtr, pathLen), follow, (r) => {
-          const current = fs.lstatSync(hostPath(r), { bigint: true });
-          fs.lutimesSync(hostPath(r), toSeconds(a, current.atimeNs), toSeconds(m, current.mtimeNs));
+          setFileTimes(() => fs.lstatSync(hostPath(r), { bigint: true }), (atime, mtime) => fs.lutimesSync(hostPath(r), atime, mtime), a, m);
         });
         return 0;
       },
@@ -119,6 +122,8 @@ export function pathCalls(ctx: HostContext): ImportTable {
         // Stored verbatim: following it later goes through the resolver, which keeps it inside.
         const target = pathOf(oldPtr, oldLen);
         if (target.includes('\0')) fail(Errno.INVAL);
+        // An absolute target names no preopen (wasmtime refuses it too); links already in an image still resolve from the root.
+        if (target.startsWith('/')) fail(Errno.PERM);
         withResolved(dir.roots, pathOf(newPtr, newLen), false, (r) => {
           if (r.mustBeDirectory) fail(lexists(hostPath(r)) ? Errno.EXIST : Errno.NOENT);
           fs.symlinkSync(target, hostPath(r));

@@ -31,7 +31,8 @@ export function openAt(dir: DirectoryDescriptor, request: OpenRequest): Descript
   if (oflags > 0xf || fdflags > 0x1f) fail(Errno.INVAL);
   const requested = BigInt.asUintN(64, request.rightsBase);
   const wantsDirectory = (oflags & OFlags.DIRECTORY) !== 0;
-  const write = !wantsDirectory && ((requested & WRITE_RIGHTS) !== 0n || (fdflags & FdFlags.APPEND) !== 0);
+  // Asking to write a directory is EISDIR, as open(2) says for O_DIRECTORY|O_RDWR.
+  const write = (requested & WRITE_RIGHTS) !== 0n || (fdflags & FdFlags.APPEND) !== 0;
   const read = (requested & READ_RIGHTS) !== 0n || !write;
 
   let flags = (read && write ? C.O_RDWR : write ? C.O_WRONLY : C.O_RDONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;

@@ -25,8 +25,8 @@ async function fakeContainerd(path: string, answer?: (seen: Forwarded) => void) 
     async Forward(payload: Uint8Array, context: RequestContext) {
       const envelope = containerd.services.events.ttrpc.v1.ForwardRequest.decode(payload).envelope!;
       const event: Forwarded = {
-        topic: envelope.topic,
-        namespace: envelope.namespace,
+        topic: envelope.topic ?? '',
+        namespace: envelope.namespace ?? '',
         typeUrl: envelope.event?.typeUrl ?? '',
         header: context.metadata.get('containerd-namespace-ttrpc'),
       };
