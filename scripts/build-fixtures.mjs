@@ -43,6 +43,15 @@ const FIXTURES = [
   cWasm('tty-probe', C_STRIPPED),
   cWasm('spin', C_STRIPPED),
   cWasm('memhog', C_STRIPPED),
+  // Network fixtures on WasmEdge's socket calls (net-compat.h); the server also natively, for scripts/bench-http.
+  cWasm('http-server', C_STRIPPED, ['net-compat.h']),
+  cWasm('tcp-client', C_STRIPPED, ['net-compat.h']),
+  cWasm('udp-echo', C_STRIPPED, ['net-compat.h']),
+  {
+    output: 'http-server.native',
+    inputs: ['http-server.c', 'net-compat.h'],
+    build: ([src], out) => run(HOST_CC, ['-O2', '-s', '-o', out, src]),
+  },
   {
     output: 'hello-rust.wasm',
     inputs: ['hello-rust.rs'],
@@ -81,10 +90,10 @@ const FIXTURES = [
   },
 ];
 
-function cWasm(name, flags) {
+function cWasm(name, flags, headers = []) {
   return {
     output: `${name}.wasm`,
-    inputs: [`${name}.c`],
+    inputs: [`${name}.c`, ...headers],
     build: ([src], out) => run(CLANG, [...flags, '-o', out, src]),
   };
 }

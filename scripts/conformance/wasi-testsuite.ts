@@ -157,7 +157,12 @@ async function runTest(wasmPath: string, scratchRoot: string): Promise<string[]>
   return problems;
 }
 
-const indent = (text: string): string => text.trimEnd().replace(/^/gm, '    ');
+/** Indented, and cut after 20 lines (a trap's wasm frames go on for a while). */
+function indent(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  const shown = lines.length > 20 ? [...lines.slice(0, 20), `... ${lines.length - 20} more lines`] : lines;
+  return shown.map((l) => `    ${l}`).join('\n');
+}
 
 async function main(): Promise<void> {
   const [checkout, filter] = process.argv.slice(2);

@@ -28,8 +28,19 @@ export interface InstanceConfig {
   /** Host directory the guest sees as `/`. */
   rootfsPath: string;
   stdio: StdioFds;
+  /** The stdio lead to a terminal: the guest must see character devices (isatty). */
+  terminal?: boolean;
   /** Cap on the guest's linear memory, in bytes. */
   memoryLimitBytes?: number;
+}
+
+/** What a guest uses now: memory (its linear memory and the engine's heap for it) and CPU time. */
+export interface InstanceStats {
+  linearMemoryBytes: number;
+  engineHeapBytes: number;
+  cpuUserNs: number;
+  cpuSystemNs: number;
+  cpuTotalNs: number;
 }
 
 export interface Instance {
@@ -43,6 +54,11 @@ export interface Instance {
   kill(signal: number): Promise<void>;
   /** Resolves once the guest has ended, whether it ran or not. */
   wait(): Promise<ExitResult>;
+  /** Stops the guest where it is, even mid-computation, using no CPU until resume(). */
+  pause(): Promise<void>;
+  /** Continues a paused guest where it stopped. */
+  resume(): Promise<void>;
+  stats(): Promise<InstanceStats>;
   /** Releases the instance; it must have ended (or never started). */
   delete(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { closeSync } from 'node:fs';
 import type { Engine, Instance, InstanceConfig, StdioFds } from './instance.js';
 import { loadModule } from './module-loader.js';
 import { WorkerInstance } from './worker-instance.js';
+import { WorkerInspector } from './worker-inspector.js';
 import type { BootedWorker, WorkerPool } from './worker-pool.js';
 
 function closeFds(stdio: StdioFds): void {
@@ -16,6 +17,8 @@ export class WorkerEngine implements Engine {
   constructor(
     private readonly pool: WorkerPool,
     private readonly clock: () => Date = () => new Date(),
+    /** Attaches to guest workers only once a pause or a stats call needs it. */
+    private readonly inspector = new WorkerInspector(),
   ) {}
 
   async create(config: InstanceConfig): Promise<Instance> {
@@ -38,9 +41,11 @@ export class WorkerEngine implements Engine {
         cwd: config.cwd,
         rootfsPath: config.rootfsPath,
         ...config.stdio,
+        ...(config.terminal === true ? { terminal: true } : {}),
       },
       config.id,
       this.clock,
+      this.inspector,
     );
   }
 }

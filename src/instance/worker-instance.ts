@@ -1,6 +1,9 @@
 import type { Worker } from 'node:worker_threads';
 import { InternalError, InvalidArgumentError } from '../errors.js';
-import type { ExitResult, Instance } from './instance.js';
+import { GuestControl } from './guest-control.js';
+import type { ExitResult, Instance, InstanceStats } from './instance.js';
+import { threadCpu } from './thread-cpu.js';
+import type { WorkerInspector } from './worker-inspector.js';
 import type { BootedWorker } from './worker-pool.js';
 import type { FromWorker, ToWorker, WorkerGuestConfig } from './worker-protocol.js';
 
@@ -22,14 +25,19 @@ export class WorkerInstance implements Instance {
   /** The status to report when the worker goes away, once decided (guest exit or signal). */
   private decidedStatus: number | undefined;
   private waiters = new Map<FromWorker['type'], (message: FromWorker) => void>();
+  private readonly control: GuestControl;
+  /** Memory last measured, reported once the guest has ended. */
+  private lastMemory = { linearMemoryBytes: 0, engineHeapBytes: 0 };
 
   private constructor(
     booted: BootedWorker,
     private readonly name: string,
     private readonly clock: () => Date,
+    inspector: WorkerInspector,
   ) {
     this.worker = booted.worker;
     this.pid = booted.tid;
+    this.control = new GuestControl(inspector, booted.worker.threadId);
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -47,8 +55,9 @@ export class WorkerInstance implements Instance {
     config: WorkerGuestConfig,
     name: string,
     clock: () => Date,
+    inspector: WorkerInspector,
   ): Promise<WorkerInstance> {
-    const instance = new WorkerInstance(booted, name, clock);
+    const instance = new WorkerInstance(booted, name, clock, inspector);
     const reply = await instance.request({ type: 'prepare', module, config }, 'prepared');
     if (reply.type === 'failed') {
       await instance.kill(9);
@@ -69,7 +78,42 @@ export class WorkerInstance implements Instance {
   async kill(signal: number): Promise<void> {
     if (this.ended) return;
     this.decidedStatus ??= 128 + signal;
-    await this.worker.terminate();
+    const terminated = this.worker.terminate();
+    // A paused isolate sits in its debugger loop; released, it meets the pending termination at once.
+    this.control.release();
+    await terminated;
+  }
+
+  async pause(): Promise<void> {
+    if (this.ended) return;
+    try {
+      await this.control.pause();
+    } catch (cause) {
+      if (this.ended) return;
+      throw new InternalError(`${this.name}: cannot pause the guest`, { cause });
+    }
+  }
+
+  async resume(): Promise<void> {
+    if (this.ended) return;
+    try {
+      await this.control.resume();
+    } catch (cause) {
+      if (this.ended) return;
+      throw new InternalError(`${this.name}: cannot resume the guest`, { cause });
+    }
+  }
+
+  async stats(): Promise<InstanceStats> {
+    if (!this.ended) {
+      try {
+        this.lastMemory = await this.control.memory();
+      } catch {
+        // The worker ended meanwhile, or is between states: the last measure stands.
+      }
+    }
+    const cpu = threadCpu(this.pid);
+    return { ...this.lastMemory, cpuUserNs: cpu.userNs, cpuSystemNs: cpu.systemNs, cpuTotalNs: cpu.totalNs };
   }
 
   wait(): Promise<ExitResult> {
@@ -115,6 +159,7 @@ export class WorkerInstance implements Instance {
 
   private onWorkerExit(): void {
     this.ended = true;
+    this.control.forget();
     const pending = [...new Set(this.waiters.values())];
     this.waiters.clear();
     for (const waiter of pending) waiter({ type: 'failed', message: 'the worker ended' });

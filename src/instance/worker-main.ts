@@ -3,7 +3,9 @@
  * spare), then instantiates and runs exactly one guest on our WASI host.
  */
 import { readlinkSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
+import { STATS_GLOBAL } from './guest-control.js';
 import { WasiHost } from '../wasi/index.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -18,6 +20,15 @@ function send(message: FromWorker): void {
 function threadId(): number {
   const link = readlinkSync('/proc/thread-self');
   return Number(link.slice(link.lastIndexOf('/') + 1));
+}
+
+/** What the daemon reads through the inspector (Runtime.evaluate), even while the guest computes. */
+function exposeStats(guest: WebAssembly.Instance): void {
+  const memory = guest.exports.memory;
+  (globalThis as Record<string, unknown>)[STATS_GLOBAL] = () => ({
+    linearMemoryBytes: memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0,
+    engineHeapBytes: getHeapStatistics().total_heap_size,
+  });
 }
 
 let host: WasiHost | undefined;
@@ -40,8 +51,10 @@ async function handle(message: ToWorker): Promise<void> {
           ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
           ...(config.stdout !== undefined ? { stdout: config.stdout } : {}),
           ...(config.stderr !== undefined ? { stderr: config.stderr } : {}),
+          ...(config.terminal === true ? { terminal: true } : {}),
         });
         instance = await WebAssembly.instantiate(message.module, host.importObject());
+        exposeStats(instance);
         send({ type: 'prepared' });
       } catch (error) {
         send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });

@@ -12,6 +12,7 @@ export interface WorkerGuestConfig {
   stdin?: number;
   stdout?: number;
   stderr?: number;
+  terminal?: boolean;
 }
 
 export type ToWorker =

@@ -73,6 +73,8 @@ export class EventPublisher implements EventSink {
   private async forward(event: TaskEvent, at: Date): Promise<void> {
     const payload = forwardRequest(event, this.options.namespace, at);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      // A connection made before a containerd restart fails on first use: redial at once, without back-off.
+      const reused = this.client !== undefined;
       try {
         this.client ??= await TtrpcClient.connect(socketFileOf(this.options.address));
         await this.client.call(EVENTS_SERVICE, 'Forward', payload, {
@@ -90,6 +92,10 @@ export class EventPublisher implements EventSink {
         this.client?.close();
         this.client = undefined;
         this.options.logger.warn({ topic: event.topic, attempt, err: String(error) }, 'forwarding an event failed');
+        if (reused) {
+          attempt--;
+          continue;
+        }
         if (attempt < this.maxAttempts) await new Promise((r) => setTimeout(r, this.retryDelayMs * attempt));
       }
     }

@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { encodeBootstrapResult, parseBootstrapParams } from './bootstrap.js';
+import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from './group-socket.js';
 import { ENTRY_SCRIPT, LISTEN_FD } from './handoff.js';
 import { claimSpare } from './spare-client.js';
 import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
+import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
+import { cachedVersionQuery } from './version-cache.js';
 
 
 function readAnnotations(bundle: string): Record<string, string> {
@@ -38,7 +40,8 @@ function openLog(bundle: string): number {
 }
 
 /**
- * `start`: runs with the bundle as cwd and prints the group's address. The
+ * `start`: runs with the bundle as cwd and prints the group's address (in the
+ * form that picks the task API, see start-reply.ts). The
  * group is served by its live daemon if it has one; else a warm spare daemon
  * is claimed (it binds the socket and answers once serving); else `start` binds
  * the socket itself and hands the bound fd to a cold daemon, so the address can
@@ -53,6 +56,15 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   const file = socketPath(flags.address, flags.namespace, groupId(flags.id, readAnnotations(bundle)), socketDir);
   const address = socketUri(file);
+  // Which task API containerd should speak may take a question to containerd: ask while the daemon boots.
+  const taskApi: Promise<TaskApiVersion> = chooseTaskApi({
+    bootstrap,
+    env: process.env,
+    address: flags.address,
+    queryVersion: cachedVersionQuery(async () => (await import('./containerd-version.js')).queryContainerdVersion, {
+      dir: socketDir,
+    }),
+  }).catch(() => 2);
 
   const env = { ...process.env };
   if (bootstrap?.ttrpcAddress !== undefined && env.TTRPC_ADDRESS === undefined) env.TTRPC_ADDRESS = bootstrap.ttrpcAddress;
@@ -96,5 +108,5 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
     // server would unlink the socket file the daemon now serves.
   }
   writeAddressFile(bundle, address);
-  return bootstrap !== undefined ? await encodeBootstrapResult(address, 2) : address;
+  return encodeStartReply(address, await taskApi, bootstrap);
 }

@@ -4,6 +4,7 @@ import { InternalError, InvalidArgumentError } from '../errors.js';
 import type { OpenedStdio, StdioOpener, StdioOwner } from '../task/collaborators.js';
 import type { StdioPaths } from '../task/events.js';
 import { startBinaryLogger } from './binary-logger.js';
+import { openTerminal } from './terminal-relay.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_APPEND, O_CREAT } = constants;
 
@@ -58,6 +59,7 @@ export class FifoStdioOpener implements StdioOpener {
   constructor(private readonly namespace: string) {}
 
   async open(paths: StdioPaths, owner: StdioOwner): Promise<OpenedStdio> {
+    if (paths.terminal) return openTerminal(paths);
     const schemes = [paths.stdout, paths.stderr].map(schemeOf);
     if (schemes.includes('binary') && paths.stdout !== paths.stderr && paths.stderr !== '' && paths.stdout !== '') {
       throw new InvalidArgumentError(`stdio of ${owner.containerId}: a binary:// logger must receive both stdout and stderr`);

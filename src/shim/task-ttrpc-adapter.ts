@@ -9,6 +9,7 @@ import { describeError, GrpcCode, InvalidArgumentError, WasmtsError } from '../e
 import type { Logger } from '../task/collaborators.js';
 import type { TaskService } from '../task/task-service.js';
 import { TtrpcStatusError, type TtrpcServer } from '../ttrpc/index.js';
+import { encodeMetrics, hostCgroupMode } from './task-metrics.js';
 import { mountsFrom, optionalTimestamp, toTimestamp } from './wire-convert.js';
 
 const v2 = containerd.task.v2;
@@ -27,6 +28,7 @@ function ref(request: { id?: string | null; execId?: string | null }) {
 }
 
 export function taskHandlers(service: TaskService, onShutdown: () => void): Record<string, Handler> {
+  const cgroupMode = hostCgroupMode();
   return {
     async Create(payload) {
       const r = decode(v2.CreateTaskRequest, payload);
@@ -121,12 +123,12 @@ export function taskHandlers(service: TaskService, onShutdown: () => void): Reco
       return EMPTY;
     },
     async Pause(payload) {
-      const r = decode(v2.PauseRequest, payload);
-      throw unsupported(`pause task ${r.id}: pausing wasm tasks is not supported by wasmts yet`);
+      await service.pause(decode(v2.PauseRequest, payload).id);
+      return EMPTY;
     },
     async Resume(payload) {
-      const r = decode(v2.ResumeRequest, payload);
-      throw unsupported(`resume task ${r.id}: pausing wasm tasks is not supported by wasmts yet`);
+      await service.resume(decode(v2.ResumeRequest, payload).id);
+      return EMPTY;
     },
     async Checkpoint(payload) {
       const r = decode(v2.CheckpointTaskRequest, payload);
@@ -137,8 +139,8 @@ export function taskHandlers(service: TaskService, onShutdown: () => void): Reco
       throw unsupported(`update task ${r.id}: updating the resources of wasm tasks is not supported by wasmts yet`);
     },
     async Stats(payload) {
-      const r = decode(v2.StatsRequest, payload);
-      throw unsupported(`stats of task ${r.id}: metrics of wasm tasks are not supported by wasmts yet`);
+      const stats = await service.stats(decode(v2.StatsRequest, payload).id);
+      return v2.StatsResponse.encode({ stats: encodeMetrics(stats, cgroupMode) }).finish();
     },
   };
 }

@@ -25,10 +25,19 @@ export interface ContainerPreparer {
   resolveEntrypoint(rootfsPath: string, guestPath: string, cwd: string): Promise<string>;
 }
 
+/** The terminal of a process started with terminal=true (emulated by the stdio opener). */
+export interface TerminalControl {
+  /** Receives the signals typed at the terminal (^C → SIGINT, ^\\ → SIGQUIT). */
+  onSignal(handler: (signal: number) => void): void;
+  resize(width: number, height: number): void;
+}
+
 export interface OpenedStdio {
   stdin?: number;
   stdout?: number;
   stderr?: number;
+  /** Present when the process has a terminal: the guest's stdio lead to it. */
+  terminal?: TerminalControl;
   /** Closes what the opener kept for itself (keep-alive fds); call after the instance ended. Idempotent. */
   close(): Promise<void>;
 }

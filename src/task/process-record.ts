@@ -28,6 +28,11 @@ export class ProcessRecord {
     return this.instance.pid;
   }
 
+  /** Not yet ended: a signal, a pause or CloseIO still reaches it. */
+  get isLive(): boolean {
+    return this.state === 'created' || this.state === 'starting' || this.state === 'running' || this.state === 'paused';
+  }
+
   get isInit(): boolean {
     return this.execId === '';
   }

@@ -5,14 +5,15 @@ import { FailedPreconditionError } from '../errors.js';
  * `deleting` name the moments an async operation is under way, so a second
  * request arriving meanwhile gets a precise answer instead of racing.
  */
-export type ProcessState = 'created' | 'starting' | 'running' | 'stopped' | 'deleting' | 'deleted';
+export type ProcessState = 'created' | 'starting' | 'running' | 'paused' | 'stopped' | 'deleting' | 'deleted';
 
-export type ProcessOperation = 'start' | 'started' | 'exit' | 'delete' | 'deleted';
+export type ProcessOperation = 'start' | 'started' | 'pause' | 'resume' | 'exit' | 'delete' | 'deleted';
 
 const transitions: Record<ProcessState, Partial<Record<ProcessOperation, ProcessState>>> = {
   created: { start: 'starting', exit: 'stopped', delete: 'deleting' },
   starting: { started: 'running', exit: 'stopped' },
-  running: { exit: 'stopped' },
+  running: { pause: 'paused', exit: 'stopped' },
+  paused: { resume: 'running', exit: 'stopped' },
   stopped: { delete: 'deleting' },
   deleting: { deleted: 'deleted' },
   deleted: {},
@@ -21,6 +22,8 @@ const transitions: Record<ProcessState, Partial<Record<ProcessOperation, Process
 const verbs: Record<ProcessOperation, string> = {
   start: 'start',
   started: 'mark as started',
+  pause: 'pause',
+  resume: 'resume',
   exit: 'record the exit of',
   delete: 'delete',
   deleted: 'finish deleting',
@@ -52,6 +55,8 @@ export function statusOf(state: ProcessState): number {
     case 'starting':
     case 'running':
       return TaskStatus.RUNNING;
+    case 'paused':
+      return TaskStatus.PAUSED;
     case 'stopped':
     case 'deleting':
     case 'deleted':

@@ -23,14 +23,9 @@ import type {
 } from './messages.js';
 import { ProcessRecord } from './process-record.js';
 import { signalDisposition } from './signals.js';
+import { pauseTask, resumeTask, taskStats, type TaskStats } from './task-controls.js';
+import type { TaskRecord } from './task-record.js';
 
-interface TaskRecord {
-  id: string;
-  bundle: string;
-  container: PreparedContainer;
-  init: ProcessRecord;
-  execs: Map<string, ProcessRecord>;
-}
 
 export const SHIM_VERSION_LABEL = 'wasmts';
 
@@ -78,7 +73,7 @@ export class TaskService {
         await container.release();
         throw error;
       }
-      const task: TaskRecord = { id, bundle, container, init, execs: new Map() };
+      const task: TaskRecord = { id, bundle, container, init, execs: new Map(), oom: { events: 0, kills: 0 } };
       this.tasks.set(id, task);
       this.deps.events.publish({
         topic: '/tasks/create',
@@ -127,6 +122,10 @@ export class TaskService {
 
   async start(ref: ProcessRef): Promise<{ pid: number }> {
     const process = this.processOf(ref);
+    const initState = this.taskOf(ref.id).init.state;
+    if (!process.isInit && initState === 'paused') {
+      throw new FailedPreconditionError(`cannot start ${process.name}: task ${ref.id} is paused`);
+    }
     process.move('start');
     try {
       await process.instance.start();
@@ -168,7 +167,7 @@ export class TaskService {
     }
     await Promise.all(
       targets
-        .filter((p) => p.state === 'created' || p.state === 'starting' || p.state === 'running')
+        .filter((p) => p.isLive)
         .map((p) => p.instance.kill(request.signal)),
     );
   }
@@ -244,15 +243,28 @@ export class TaskService {
 
   async closeIO(request: CloseIORequest): Promise<void> {
     const process = this.processOf(request);
-    if (request.stdin && (process.state === 'created' || process.state === 'starting' || process.state === 'running')) {
+    if (request.stdin && process.isLive) {
       await process.instance.closeStdin();
     }
   }
 
   async resizePty(request: ResizePtyRequest): Promise<void> {
     const process = this.processOf(request);
-    if (!process.paths.terminal) return;
-    throw new NotImplementedError(`${process.name}: terminals are not supported by wasmts yet`);
+    process.stdio.terminal?.resize(request.width, request.height);
+  }
+
+  async pause(id: string): Promise<void> {
+    await pauseTask(this.taskOf(id), this.deps.events);
+    this.deps.logger.info({ task: id }, 'task paused');
+  }
+
+  async resume(id: string): Promise<void> {
+    await resumeTask(this.taskOf(id), this.deps.events);
+    this.deps.logger.info({ task: id }, 'task resumed');
+  }
+
+  async stats(id: string): Promise<TaskStats> {
+    return taskStats(this.taskOf(id));
   }
 
   /** Whether the daemon may exit: true once no task remains. */
@@ -265,7 +277,7 @@ export class TaskService {
     const all = [...this.tasks.values()].flatMap((t) => [t.init, ...t.execs.values()]);
     await Promise.all(
       all
-        .filter((p) => p.state === 'created' || p.state === 'starting' || p.state === 'running')
+        .filter((p) => p.isLive)
         .map((p) => p.instance.kill(signal)),
     );
   }
@@ -278,9 +290,6 @@ export class TaskService {
     paths: StdioPaths,
   ): Promise<ProcessRecord> {
     const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
-    if (paths.terminal) {
-      throw new InvalidArgumentError(`${what}: terminals (ctr -t, docker -t) are not supported by wasmts yet`);
-    }
     const guestPath = spec.args[0];
     if (guestPath === undefined || guestPath === '') {
       throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
@@ -297,9 +306,15 @@ export class TaskService {
         cwd: spec.cwd,
         rootfsPath: container.rootfsPath,
         stdio: { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr },
+        ...(stdio.terminal !== undefined ? { terminal: true } : {}),
         ...(container.memoryLimitBytes !== undefined ? { memoryLimitBytes: container.memoryLimitBytes } : {}),
       });
-      return new ProcessRecord(containerId, execId, instance, stdio, paths);
+      const record = new ProcessRecord(containerId, execId, instance, stdio, paths);
+      // Keys typed at the terminal signal its foreground process, here the guest.
+      stdio.terminal?.onSignal((signal) => {
+        if (record.isLive) void instance.kill(signal);
+      });
+      return record;
     } catch (error) {
       await stdio.close();
       throw error;

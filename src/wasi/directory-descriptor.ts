@@ -92,6 +92,8 @@ export class DirectoryDescriptor extends Descriptor {
    * stable while the guest pages through it.
    */
   entries(cookie: bigint): DirectoryEntry[] {
+    // Cookies are u64s that arrive signed: one past 2^63 is past the end, not counted from it.
+    if (cookie < 0n) return [];
     if (cookie === 0n || this.#entries === undefined) this.#entries = this.#list();
     return this.#entries.slice(Number(cookie));
   }

@@ -116,6 +116,8 @@ const BY_NODE_CODE: Record<string, number> = (() => {
   table.ERR_STREAM_DESTROYED = Errno.PIPE;
   table.ERR_STREAM_WRITE_AFTER_END = Errno.PIPE;
   table.ERR_INVALID_ARG_VALUE = Errno.INVAL;
+  // An offset or size beyond what Node takes (2^53): what lseek/ftruncate say for one beyond the file system's.
+  table.ERR_OUT_OF_RANGE = Errno.INVAL;
   return table;
 })();
 

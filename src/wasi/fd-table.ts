@@ -87,6 +87,12 @@ export class FdTable {
   }
 
   #track(result: void | Promise<void>): void {
-    if (result instanceof Promise) this.pendingCloses.push(result.catch(() => {}));
+    if (!(result instanceof Promise)) return;
+    // Forgotten once settled: a server closing connection after connection must not accumulate them.
+    const pending: Promise<void> = result.catch(() => {}).then(() => {
+      const index = this.pendingCloses.indexOf(pending);
+      if (index !== -1) this.pendingCloses.splice(index, 1);
+    });
+    this.pendingCloses.push(pending);
   }
 }

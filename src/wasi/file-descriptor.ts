@@ -6,6 +6,9 @@ import { type TimeChoice, setFileTimes } from './file-times.js';
 
 const { O_APPEND } = fs.constants;
 
+/** The largest file offset (off_t). */
+const MAX_OFFSET = 2n ** 63n - 1n;
+
 /** The longest pause between retries of a busy FIFO or device. */
 const MAX_RETRY_MS = 50;
 
@@ -124,7 +127,7 @@ export class FileDescriptor extends Descriptor {
     else if (whence === Whence.END) base = fs.fstatSync(this.#fd, { bigint: true }).size;
     else return fail(Errno.INVAL);
     const next = base + offset;
-    if (next < 0n) fail(Errno.INVAL);
+    if (next < 0n || next > MAX_OFFSET) fail(Errno.INVAL);
     this.position = next;
     return next;
   }
@@ -149,6 +152,9 @@ export class FileDescriptor extends Descriptor {
 
   override setSize(size: bigint): void {
     if (!this.seekable) fail(Errno.INVAL);
+    // A u64 past 2^63 is a negative off_t to the kernel (EINVAL); Node would quietly truncate to 0 instead.
+    if (size < 0n) fail(Errno.INVAL);
+    if (size > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.FBIG);
     fs.ftruncateSync(this.#fd, Number(size));
   }
 
@@ -157,6 +163,7 @@ export class FileDescriptor extends Descriptor {
   }
 
   override allocate(offset: bigint, len: bigint): void {
+    if (offset < 0n || len <= 0n) fail(Errno.INVAL); // as posix_fallocate(3)
     if (!this.seekable) fail(Errno.SPIPE);
     // No posix_fallocate in Node: growing the size gives the same guarantees to the guest.
     const end = offset + len;

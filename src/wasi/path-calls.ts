@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import fs, { type BigIntStats } from 'node:fs';
 import { LookupFlags, OFlags, Rights } from './abi.js';
 import { toFilestat } from './descriptor.js';
 import { DirectoryDescriptor } from './directory-descriptor.js';
@@ -60,7 +60,9 @@ export function pathCalls(ctx: HostContext): ImportTable {
         const [a, m] = timesFromFlags(atim, mtim, fstFlags);
         const follow = (flags & LookupFlags.SYMLINK_FOLLOW) !== 0;
         withResolved(dir.roots, pathOf(pathPtr, pathLen), follow, (r) => {
-          setFileTimes(() => fs.lstatSync(hostPath(r), { bigint: true }), (atime, mtime) => fs.lutimesSync(hostPath(r), atime, mtime), a, m);
+          const stat = (): BigIntStats => fs.lstatSync(hostPath(r), { bigint: true });
+          if (r.mustBeDirectory && !stat().isDirectory()) fail(Errno.NOTDIR);
+          setFileTimes(stat, (atime, mtime) => fs.lutimesSync(hostPath(r), atime, mtime), a, m);
         });
         return 0;
       },

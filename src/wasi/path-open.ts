@@ -29,6 +29,8 @@ export interface OpenRequest {
 export function openAt(dir: DirectoryDescriptor, request: OpenRequest): Descriptor {
   const { oflags, fdflags } = request;
   if (oflags > 0xf || fdflags > 0x1f) fail(Errno.INVAL);
+  // Creating a directory is path_create_directory's job; Linux 6.4+ answers EINVAL too (older kernels vary).
+  if ((oflags & (OFlags.DIRECTORY | OFlags.CREAT)) === (OFlags.DIRECTORY | OFlags.CREAT)) fail(Errno.INVAL);
   const requested = BigInt.asUintN(64, request.rightsBase);
   const wantsDirectory = (oflags & OFlags.DIRECTORY) !== 0;
   // Asking to write a directory is EISDIR, as open(2) says for O_DIRECTORY|O_RDWR.

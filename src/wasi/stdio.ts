@@ -44,7 +44,7 @@ export type StdioDirection = 'read' | 'write';
  * /proc/self/fd, so that the worker owns a tracked fd (Node closes fds a
  * worker opened when it is terminated) and the original is closed at once.
  */
-export function openStdio(fd: number | undefined, direction: StdioDirection): Descriptor {
+export function openStdio(fd: number | undefined, direction: StdioDirection, asTerminal = false): Descriptor {
   if (fd === undefined) return new NullDescriptor();
   const stats = fs.fstatSync(fd);
   const readable = direction === 'read';
@@ -57,7 +57,8 @@ export function openStdio(fd: number | undefined, direction: StdioDirection): De
   }
   if (stats.isFIFO() || stats.isSocket()) {
     const socket = new net.Socket({ fd, readable, writable: !readable });
-    const filetype = stats.isSocket() ? Filetype.SOCKET_STREAM : Filetype.UNKNOWN;
+    // asTerminal: the embedder runs a terminal on the other end (a pty emulation), so isatty() must hold.
+    const filetype = asTerminal ? Filetype.CHARACTER_DEVICE : stats.isSocket() ? Filetype.SOCKET_STREAM : Filetype.UNKNOWN;
     return new StreamDescriptor(socket, { hostFd: fd, readable, writable: !readable, filetype, rights: STREAM_RIGHTS });
   }
   if (stats.isFile() || stats.isCharacterDevice() || stats.isBlockDevice()) {

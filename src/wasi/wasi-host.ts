@@ -13,7 +13,10 @@ import { MemoryView, encodeUtf8 } from './memory-view.js';
 import { pathCalls } from './path-calls.js';
 import { pollCalls } from './poll.js';
 import { SIGNATURES, type ValueType, resultsOf } from './signatures.js';
-import { type HandedSocket, socketCalls, wrapSocket } from './socket-calls.js';
+import { type HandedSocket, wrapSocket } from './socket-calls.js';
+import { TcpSocketDescriptor } from './tcp-socket.js';
+import type { TcpListener } from './tcp-listener.js';
+import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js';
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
@@ -40,12 +43,19 @@ export interface WasiHostOptions {
   stderr?: number;
   /** Sockets handed over (owned, like stdio), placed after the preopens. */
   sockets?: HandedSocket[];
+  /** Listening TCP sockets opened for the guest (listenTcp, the --tcplisten style), placed after `sockets`. */
+  listeners?: TcpListener[];
   /**
    * The guest's working directory. Preview 1 has no call that reports one
    * (wasi-libc starts at '/' and resolves relative paths against preopens
    * itself), so this is accepted for the embedder's convenience and unused.
    */
   cwd?: string;
+  /**
+   * The stdio pipes lead to a terminal the embedder emulates (ctr run -t): they
+   * report a character device, so the guest's isatty() is true.
+   */
+  terminal?: boolean;
 }
 
 export interface ProvidedImport {
@@ -55,7 +65,7 @@ export interface ProvidedImport {
   results: readonly ValueType[];
 }
 
-const FACTORIES = [environmentCalls, fdCalls, pathCalls, pollCalls, socketCalls];
+const FACTORIES = [environmentCalls, fdCalls, pathCalls, pollCalls, networkCalls];
 
 /**
  * The wasi_snapshot_preview1 host of one instance, meant to run in its own
@@ -83,13 +93,15 @@ export class WasiHost {
       env: env.map((e) => encodeUtf8(`${e}\0`)),
     };
     try {
-      this.#stdin = openStdio(options.stdin, 'read');
+      const terminal = options.terminal === true;
+      this.#stdin = openStdio(options.stdin, 'read', terminal);
       this.#fds.set(0, this.#stdin);
-      this.#fds.set(1, openStdio(options.stdout, 'write'));
-      this.#stderr = openStdio(options.stderr, 'write');
+      this.#fds.set(1, openStdio(options.stdout, 'write', terminal));
+      this.#stderr = openStdio(options.stderr, 'write', terminal);
       this.#fds.set(2, this.#stderr);
       for (const preopen of options.preopens) this.#fds.add(openPreopen(preopen));
       for (const socket of options.sockets ?? []) this.#fds.add(wrapSocket(socket));
+      for (const listener of options.listeners ?? []) this.#fds.add(TcpSocketDescriptor.listening(listener, listener.family));
     } catch (error) {
       void this.#fds.closeAll();
       throw error;
@@ -113,7 +125,10 @@ export class WasiHost {
    * instantiating.
    */
   static providedImports(): ProvidedImport[] {
-    return Object.entries(SIGNATURES).map(([name, params]) => ({ module: WASI_MODULE, name, params, results: resultsOf(name) }));
+    const standard = Object.entries(SIGNATURES).map(([name, params]) => ({ module: WASI_MODULE, name, params, results: resultsOf(name) }));
+    // WasmEdge's socket extension lives in the same module; sock_accept & co. have two forms there.
+    const extension = WASMEDGE_SOCKET_SIGNATURES.filter((s) => SIGNATURES[s.name]?.length !== s.params.length);
+    return [...standard, ...extension.map(({ name, params }) => ({ module: WASI_MODULE, name, params, results: resultsOf(name) }))];
   }
 
   /**

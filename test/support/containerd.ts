@@ -108,14 +108,31 @@ export interface StopReport {
 
 export class PrivateContainerd extends CtrClient {
   private readonly baseDir: string;
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
+  private child: ChildProcess;
+  private exited: Promise<void>;
 
-  private constructor(info: ContainerdInfo, baseDir: string, child: ChildProcess, exited: Promise<void>) {
+  private constructor(
+    info: ContainerdInfo,
+    baseDir: string,
+    private readonly launch: () => ChildProcess,
+  ) {
     super(info);
     this.baseDir = baseDir;
-    this.child = child;
-    this.exited = exited;
+    this.child = launch();
+    this.exited = exitOf(this.child);
+  }
+
+  /**
+   * Stops containerd (SIGTERM) and starts it again on the same root, state and
+   * sockets, as an upgrade or a crash-restart would. Shims run on meanwhile.
+   */
+  async restart({ downMs = 0 }: { downMs?: number } = {}): Promise<void> {
+    this.child.kill('SIGTERM');
+    await this.exited;
+    if (downMs > 0) await sleep(downMs);
+    this.child = this.launch();
+    this.exited = exitOf(this.child);
+    await this.waitUntilServing(20_000);
   }
 
   static async start(options: StartOptions = {}): Promise<PrivateContainerd> {
@@ -137,22 +154,22 @@ export class PrivateContainerd extends CtrClient {
     const configPath = path.join(baseDir, 'config.toml');
     await writeFile(configPath, containerdConfig(info, options.logLevel ?? 'info'));
 
-    const logFd = openSync(info.logPath, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(CONTAINERD_BINARY, ['--config', configPath], {
-        stdio: ['ignore', logFd, logFd],
-        env: {
-          PATH: `${info.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
-          HOME: process.env.HOME ?? '/root',
-          ...options.env,
-        },
-      });
-    } finally {
-      closeSync(logFd);
-    }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const rig = new PrivateContainerd(info, baseDir, child, exited);
+    const launch = (): ChildProcess => {
+      const logFd = openSync(info.logPath, 'a');
+      try {
+        return spawn(CONTAINERD_BINARY, ['--config', configPath], {
+          stdio: ['ignore', logFd, logFd],
+          env: {
+            PATH: `${info.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+            HOME: process.env.HOME ?? '/root',
+            ...options.env,
+          },
+        });
+      } finally {
+        closeSync(logFd);
+      }
+    };
+    const rig = new PrivateContainerd(info, baseDir, launch);
     try {
       await rig.waitUntilServing(20_000);
       info.snapshotter = (await rig.overlayfsWorks()) ? 'overlayfs' : 'native';
@@ -227,6 +244,13 @@ export class PrivateContainerd extends CtrClient {
     }
     return removed;
   }
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
 }
 
 /** containerd's config: every path inside the rig, and no plugins the tests do not use. */

@@ -72,6 +72,12 @@ export const TEST_IMAGES = {
   spin: image('spin', 'spin.wasm'),
   /** Grows its heap 1 MiB at a time: `/memhog.wasm slow|abort|exit`. */
   memhog: image('memhog', 'memhog.wasm'),
+  /** HTTP server on WasmEdge's socket calls: `/http-server.wasm PORT [ADDRESS] [poll|blocking]` answers `Hello, World!`. */
+  httpServer: image('http-server', 'http-server.wasm'),
+  /** `/tcp-client.wasm HOST PORT MESSAGE`: resolves HOST (sock_getaddrinfo), sends MESSAGE, prints `reply: …`. */
+  tcpClient: image('tcp-client', 'tcp-client.wasm'),
+  /** `/udp-echo.wasm PORT [ADDRESS]`: echoes datagrams until one says `quit`. */
+  udpEcho: image('udp-echo', 'udp-echo.wasm'),
 } as const satisfies Record<string, TestImage>;
 
 export type TestImageName = keyof typeof TEST_IMAGES;
@@ -89,7 +95,7 @@ export async function buildTestImages(outDir: string = IMAGES_DIR): Promise<Buil
   return Promise.all(
     entries.map(async ([key, spec]) => {
       const files: ImageFile[] = [{ path: spec.modulePath, data: await readFile(fixturePath(spec.fixture)), mode: 0o755 }];
-      for (const extra of 'extraFixtures' in spec ? spec.extraFixtures : []) {
+      for (const extra of (spec as TestImage).extraFixtures ?? []) {
         files.push({ path: `/${extra}`, data: await readFile(fixturePath(extra)), mode: 0o755 });
       }
       const tarPath = path.join(outDir, `${spec.name}.tar`);

@@ -91,4 +91,22 @@ describe('EventPublisher', () => {
     expect(calls).toBe(1);
     await fake.stop();
   });
+
+  it('redials at once, without back-off, when containerd restarted behind its connection', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wasmts-events-'));
+    const path = join(dir, 'containerd.sock.ttrpc');
+    const first = await fakeContainerd(path);
+    const publisher = new EventPublisher({ address: path, namespace: 'ns1', logger: silent, retryDelayMs: 10_000 });
+    publisher.publish(exitEvent('before'));
+    await publisher.flush();
+    await first.stop();
+    const second = await fakeContainerd(path);
+    const started = performance.now();
+    publisher.publish(exitEvent('after'));
+    await publisher.flush();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(second.seen).toHaveLength(1);
+    await publisher.close();
+    await second.stop();
+  });
 });

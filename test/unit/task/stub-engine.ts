@@ -1,4 +1,4 @@
-import type { Engine, ExitResult, Instance, InstanceConfig } from '../../../src/instance/instance.js';
+import type { Engine, ExitResult, Instance, InstanceConfig, InstanceStats } from '../../../src/instance/instance.js';
 import type {
   ContainerPreparer,
   OpenedStdio,
@@ -30,6 +30,20 @@ export class StubInstance implements Instance {
   }
 
   stdinClosed = false;
+  paused = false;
+  stats_: InstanceStats = { linearMemoryBytes: 65536, engineHeapBytes: 1000, cpuUserNs: 10, cpuSystemNs: 5, cpuTotalNs: 15 };
+
+  async pause(): Promise<void> {
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    this.paused = false;
+  }
+
+  async stats(): Promise<InstanceStats> {
+    return this.stats_;
+  }
 
   async closeStdin(): Promise<void> {
     this.stdinClosed = true;

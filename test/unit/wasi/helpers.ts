@@ -5,6 +5,9 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { SIGNATURES, WasiHost, type WasiHostOptions } from '../../../src/wasi/index.js';
 
+/** fd_write | fd_allocate | fd_filestat_set_size (witx `$rights`). */
+const DIRECTORY_WRITE_RIGHTS = (1n << 6n) | (1n << 8n) | (1n << 22n);
+
 type Wabt = { parseWat(name: string, text: string, features?: object): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void } };
 let wabt: Promise<Wabt> | undefined;
 
@@ -166,8 +169,11 @@ export class Probe {
   /** path_open relative to `dirFd`; resolves to [errno, fd]. */
   async open(dirFd: number, file: string, options: { oflags?: number; rights?: bigint; fdflags?: number; follow?: boolean } = {}): Promise<[number, number]> {
     const len = this.put(0x8000, file);
-    const errno = await this.call('path_open', dirFd, options.follow === false ? 0 : 1, 0x8000, len, options.oflags ?? 0,
-      options.rights ?? 0xffff_ffffn, 0xffff_ffffn, options.fdflags ?? 0, 0x7ff0);
+    // By default every right, except that a directory is opened read-only as wasi-libc does (write rights give EISDIR).
+    const oflags = options.oflags ?? 0;
+    const rights = options.rights ?? ((oflags & 2) !== 0 ? 0xffff_ffffn & ~DIRECTORY_WRITE_RIGHTS : 0xffff_ffffn);
+    const errno = await this.call('path_open', dirFd, options.follow === false ? 0 : 1, 0x8000, len, oflags,
+      rights, 0xffff_ffffn, options.fdflags ?? 0, 0x7ff0);
     return [errno, this.u32(0x7ff0)];
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SIGNATURES, WasiHost } from '../../../src/wasi/index.js';
+import { WASMEDGE_SOCKET_SIGNATURES } from '../../../src/wasi/wasmedge-sockets.js';
 import { CAT, TRAP, exitWith, hello } from './fixtures/guests.js';
 import { Probe, assemble, fifoFromWriter, fifoToCollector, runModule, runWat, tempDir } from './helpers.js';
 
@@ -35,7 +36,9 @@ describe('WasiHost imports', () => {
   it('provides every preview 1 function, waiting ones as WebAssembly.Suspending', () => {
     const host = new WasiHost({ args: [], env: [], preopens: [] });
     const table = host.importObject().wasi_snapshot_preview1 as Record<string, unknown>;
-    expect(Object.keys(table).sort()).toEqual(Object.keys(SIGNATURES).sort());
+    const extension = WASMEDGE_SOCKET_SIGNATURES.map((s) => s.name);
+    expect(Object.keys(table).sort()).toEqual([...new Set([...Object.keys(SIGNATURES), ...extension])].sort());
+    expect(table.sock_accept).toBeInstanceOf((WebAssembly as unknown as { Suspending: new (f: unknown) => object }).Suspending);
     const Suspending = (WebAssembly as unknown as { Suspending: new (f: unknown) => object }).Suspending;
     expect(table.fd_read).toBeInstanceOf(Suspending);
     expect(table.poll_oneoff).toBeInstanceOf(Suspending);
@@ -45,7 +48,10 @@ describe('WasiHost imports', () => {
 
   it('lists its imports with their wasm types', () => {
     const provided = WasiHost.providedImports();
-    expect(provided).toHaveLength(Object.keys(SIGNATURES).length);
+    // Preview 1, plus WasmEdge's socket extension (sock_accept & co. in both of their forms).
+    expect(provided.filter((p) => SIGNATURES[p.name] !== undefined && SIGNATURES[p.name]?.length === p.params.length)).toHaveLength(Object.keys(SIGNATURES).length);
+    expect(provided).toContainEqual({ module: 'wasi_snapshot_preview1', name: 'sock_accept', params: ['i32', 'i32'], results: ['i32'] });
+    expect(provided).toContainEqual({ module: 'wasi_snapshot_preview1', name: 'sock_accept', params: ['i32', 'i32', 'i32'], results: ['i32'] });
     expect(provided).toContainEqual({ module: 'wasi_snapshot_preview1', name: 'proc_exit', params: ['i32'], results: [] });
     expect(provided).toContainEqual({ module: 'wasi_snapshot_preview1', name: 'clock_time_get', params: ['i32', 'i64', 'i32'], results: ['i32'] });
   });

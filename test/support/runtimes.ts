@@ -1,0 +1,218 @@
+/**
+ * The version matrix's daemons for integration tests: containerd 1.7, 2.x
+ * and 2.3 and dockerd 28 and 26, installed by scripts/runtimes/setup (and
+ * build-containerd-2.3) under /opt/wasmts-runtimes and started and stopped
+ * through scripts/runtimes/start and stop, so tests and people run them the
+ * same way. Each talks to its daemon with that version's own ctr, or with the
+ * prefix's docker CLI.
+ *
+ * A test file calls `matrixDaemon(name)` while it is collected: it says
+ * whether the daemon is installed, and why it is skipped when it is not.
+ * `WASMTS_MATRIX_REQUIRED=1` (set by .ci/run) turns an absent daemon into a
+ * failing test instead of a skip.
+ */
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CtrClient, type ContainerdInfo, type CtrOptions } from './containerd.js';
+import { REPO_ROOT } from './fixtures.js';
+import { describeResult, runCommand, type CommandResult, type RunOptions } from './run-command.js';
+
+export const RUNTIMES_PREFIX = process.env.WASMTS_RT_PREFIX ?? '/opt/wasmts-runtimes';
+export const RUNTIMES_RUN = process.env.WASMTS_RT_RUN ?? '/run/wasmts-rt';
+export const MATRIX_NAMESPACE = 'wasmts-matrix';
+const SCRIPTS = path.join(REPO_ROOT, 'scripts', 'runtimes');
+
+export type ContainerdName = 'ctd17' | 'ctd2' | 'ctd23';
+export type DockerName = 'docker28' | 'docker26';
+export type DaemonName = ContainerdName | DockerName;
+
+interface DaemonDescription {
+  /** What the tests are named after. */
+  label: string;
+  /** The version the daemon must report, e.g. /^1\.7\./. */
+  expectedVersion: RegExp;
+  /** How to get it when it is absent. */
+  install: string;
+}
+
+const DAEMONS: Record<DaemonName, DaemonDescription> = {
+  ctd17: { label: 'containerd 1.7', expectedVersion: /^1\.7\./, install: 'scripts/runtimes/setup' },
+  ctd2: { label: 'containerd 2.x (Debian forky)', expectedVersion: /^2\./, install: 'scripts/runtimes/setup' },
+  ctd23: {
+    label: 'containerd 2.3',
+    expectedVersion: /^2\.3\./,
+    install: 'scripts/runtimes/build-containerd-2.3 (manual: needs the containerd source on the machine)',
+  },
+  docker28: { label: 'Docker Engine 28', expectedVersion: /^28\./, install: 'scripts/runtimes/setup' },
+  docker26: { label: 'Docker Engine 26', expectedVersion: /^26\./, install: 'scripts/runtimes/setup' },
+};
+
+/** The containerd each dockerd uses (scripts/runtimes/lib.sh). */
+export const DOCKER_CONTAINERD: Record<DockerName, ContainerdName> = { docker28: 'ctd2', docker26: 'ctd17' };
+
+export interface MatrixDaemon extends DaemonDescription {
+  name: DaemonName;
+  installed: boolean;
+  /** Why the tests of this daemon do not run, when it is not installed. */
+  absentReason: string | undefined;
+}
+
+/** Whether `name` is installed; call while tests are collected. */
+export function matrixDaemon(name: DaemonName): MatrixDaemon {
+  const description = DAEMONS[name];
+  const installed = existsSync(path.join(RUNTIMES_PREFIX, name));
+  const absentReason = installed
+    ? undefined
+    : `${description.label} (${name}) is not installed in ${RUNTIMES_PREFIX}: run ${description.install}`;
+  return { name, ...description, installed, absentReason };
+}
+
+export function matrixRequired(): boolean {
+  return process.env.WASMTS_MATRIX_REQUIRED === '1';
+}
+
+export function socketOf(name: DaemonName): string {
+  return path.join(RUNTIMES_RUN, name, name.startsWith('ctd') ? 'containerd.sock' : 'docker.sock');
+}
+
+function isRunning(name: DaemonName): boolean {
+  try {
+    const pid = Number(readFileSync(path.join(RUNTIMES_RUN, `${name}.pid`), 'utf8').trim());
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\S+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function runScript(script: 'start' | 'stop', names: readonly DaemonName[]): Promise<CommandResult> {
+  const result = await runCommand(path.join(SCRIPTS, script), names, { timeoutMs: 90_000 });
+  if (result.code !== 0) throw new Error(describeResult(`scripts/runtimes/${script} ${names.join(' ')}`, result));
+  return result;
+}
+
+/**
+ * Starts `name` (a dockerd also starts its containerd) unless it already runs;
+ * the returned function stops again exactly what this call started.
+ */
+export async function useDaemon(name: DaemonName): Promise<() => Promise<void>> {
+  const involved: DaemonName[] = name.startsWith('docker') ? [name, DOCKER_CONTAINERD[name as DockerName]] : [name];
+  const started = involved.filter((daemon) => !isRunning(daemon));
+  await runScript('start', [name]);
+  return async () => {
+    if (started.length > 0) await runScript('stop', started);
+  };
+}
+
+/** `ctr` of the daemon's own version, on its socket. */
+export class MatrixCtr extends CtrClient {
+  readonly ctrBinary: string;
+
+  constructor(name: ContainerdName, namespace = MATRIX_NAMESPACE) {
+    const address = socketOf(name);
+    const info: ContainerdInfo = {
+      address,
+      ttrpcAddress: `${address}.ttrpc`,
+      namespace,
+      root: path.join(RUNTIMES_PREFIX, 'var', name),
+      state: path.join(RUNTIMES_RUN, name),
+      snapshotter: 'overlayfs',
+      logPath: path.join(RUNTIMES_PREFIX, 'log', `${name}.log`),
+      binDir: path.join(REPO_ROOT, 'bin'),
+    };
+    super(info);
+    this.ctrBinary = path.join(RUNTIMES_PREFIX, name, 'usr', 'bin', 'ctr');
+  }
+
+  override ctr(args: readonly string[], options: CtrOptions = {}): Promise<CommandResult> {
+    return runCommand(this.ctrBinary, ['--address', this.address, '--namespace', options.namespace ?? this.namespace, ...args], {
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.input === undefined ? {} : { input: options.input }),
+    });
+  }
+}
+
+/** Runs `ctr events` of `ctrBinary` around `action`; returns the task events it printed, in order. */
+export async function captureEventsWith(
+  ctr: MatrixCtr | CtrClient,
+  action: () => Promise<unknown>,
+): Promise<Array<{ topic: string; body: Record<string, unknown> }>> {
+  const binary = ctr instanceof MatrixCtr ? ctr.ctrBinary : '/usr/bin/ctr';
+  const child = spawn(binary, ['--address', ctr.address, '--namespace', ctr.namespace, 'events'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await sleep(300); // subscribed
+  try {
+    await action();
+    await sleep(500); // the last events reach the subscriber
+  } finally {
+    clearTimeout(guard);
+    child.kill('SIGTERM');
+  }
+  return output
+    .split('\n')
+    .map((line) => /\s(\/tasks\/[a-z-]+)\s(\{.*\})$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ topic: m[1]!, body: JSON.parse(m[2]!) as Record<string, unknown> }));
+}
+
+/** The prefix's docker CLI on one dockerd. */
+export class DockerClient {
+  readonly name: DockerName;
+  readonly binary = path.join(RUNTIMES_PREFIX, 'dockercli', 'usr', 'bin', 'docker');
+
+  constructor(name: DockerName) {
+    this.name = name;
+  }
+
+  get host(): string {
+    return `unix://${socketOf(this.name)}`;
+  }
+
+  /** `docker --host … args`; never throws for a non-zero exit; killed after `timeoutMs` (default 30 s). */
+  docker(args: readonly string[], options: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<CommandResult> {
+    // The CLI must neither read nor write the invoking user's ~/.docker.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: path.join(RUNTIMES_RUN, 'docker-cli-config') };
+    return runCommand(this.binary, ['--host', this.host, ...args], { ...options, env });
+  }
+
+  async dockerOk(args: readonly string[], options: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<string> {
+    const result = await this.docker(args, options);
+    if (result.code !== 0) throw new Error(describeResult(`docker ${args.join(' ')}`, result));
+    return result.stdout;
+  }
+
+  /** Spawns a long-running docker command (e.g. `logs -f`), killed after `timeoutMs` at the latest. */
+  spawn(args: readonly string[], timeoutMs: number) {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: path.join(RUNTIMES_RUN, 'docker-cli-config') };
+    const child = spawn(this.binary, ['--host', this.host, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', () => {});
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    void exited.then(() => clearTimeout(guard));
+    return {
+      output: () => stdout,
+      exited,
+      kill: () => child.kill('SIGKILL'),
+    };
+  }
+}
+
+/** Polls until `read` returns something for which `done` holds, or throws after `timeoutMs`. */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
+    await sleep(50);
+  }
+}
