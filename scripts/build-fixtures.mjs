@@ -47,6 +47,7 @@ const FIXTURES = [
   cWasm('http-server', C_STRIPPED, ['net-compat.h']),
   cWasm('tcp-client', C_STRIPPED, ['net-compat.h']),
   cWasm('udp-echo', C_STRIPPED, ['net-compat.h']),
+  cWasm('tcplisten-server', C_STRIPPED),
   {
     output: 'http-server.native',
     inputs: ['http-server.c', 'net-compat.h'],

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings are used by the scripts that source this file
 # Settings and helpers shared by scripts/runtimes/{setup,start,stop,status,env.sh}.
 #
 # The daemons of the version matrix, each from Debian packages unpacked into a prefix
@@ -19,6 +20,8 @@
 #   WASMTS_RT_SHIM_DIR   directory holding containerd-shim-wasmts-v1, first on every
 #                        containerd's PATH                     (default: this checkout's bin/)
 #   WASMTS_RT_DEBUG=1    daemons log at debug level (containerd then passes -debug to shims)
+#   WASMTS_RT_DAEMON_ENV "NAME=VALUE ..." added to the daemons' clean environment, and so to
+#                        the shims' (e.g. "WASMTS_TASK_API=2 WASMTS_SPARE=0")
 #   WASMTS_RT_CTD17_VERSION, _CTD2_VERSION, _DOCKER28_VERSION, _DOCKER26_VERSION, _CLI_VERSION
 #                        exact Debian versions to pin (default: what the suite has now)
 
@@ -138,3 +141,28 @@ rt_log_line() {
 }
 rt_die() { echo "${RT_SCRIPT:-runtimes}: $*" >&2; exit 1; }
 rt_need_root() { [ "$(id -u)" = 0 ] || rt_die "run as root (the daemons mount filesystems)"; }
+
+# start and stop run one at a time, so that concurrent test runs neither launch a daemon
+# twice nor stop one another's.
+rt_lock() {
+  mkdir -p "$RT_RUN"
+  exec 9> "$RT_RUN/.lock"
+  flock --wait 180 9 || rt_die "another scripts/runtimes command has held $RT_RUN/.lock for 3 minutes"
+}
+
+# Leases: a test run that needs a daemon holds a lease on it (the id is its pid). A daemon
+# started for a lease is marked so; the last lease to go stops it. A daemon started by hand
+# carries no mark and is never stopped by a lease.
+rt_lease_dir() { echo "$RT_RUN/leases/$1"; }
+rt_lease_mark() { echo "$RT_RUN/$1.for-leases"; }
+rt_add_lease() { mkdir -p "$(rt_lease_dir "$1")" && touch "$(rt_lease_dir "$1")/$2"; }
+# rt_live_leases NAME: how many leases of live holders remain (dead holders' leases are dropped).
+rt_live_leases() {
+  local dir lease count=0
+  dir=$(rt_lease_dir "$1")
+  for lease in "$dir"/*; do
+    [ -e "$lease" ] || continue
+    if rt_alive "$(basename "$lease")"; then count=$((count + 1)); else rm -f "$lease"; fi
+  done
+  echo "$count"
+}

@@ -1,16 +1,11 @@
 import { InternalError } from '../errors.js';
+import { SET_CAP_GLOBAL, STATS_GLOBAL, type GuestMemoryReport } from './guest-memory.js';
 import type { WorkerInspector } from './worker-inspector.js';
 
 /** How long a pause may take to land; V8 interrupts even a tight wasm loop within milliseconds. */
 const PAUSE_TIMEOUT_MS = 5_000;
 
-export interface GuestMemory {
-  linearMemoryBytes: number;
-  engineHeapBytes: number;
-}
 
-/** The name worker-main gives its stats function on the worker's global object. */
-export const STATS_GLOBAL = '__wasmtsGuestStats';
 
 /**
  * Pauses, resumes and measures one guest's worker through the daemon's
@@ -66,13 +61,25 @@ export class GuestControl {
     void this.inspector.post(this.threadId, 'Debugger.resume').catch(() => {});
   }
 
-  async memory(): Promise<GuestMemory> {
-    const reply = (await this.inspector.send(this.threadId, 'Runtime.evaluate', {
-      expression: `globalThis.${STATS_GLOBAL}?.()`,
-      returnByValue: true,
-    })) as { result?: { value?: Partial<GuestMemory> } };
-    const value = reply.result?.value ?? {};
-    return { linearMemoryBytes: value.linearMemoryBytes ?? 0, engineHeapBytes: value.engineHeapBytes ?? 0 };
+  async memory(): Promise<GuestMemoryReport> {
+    const value = (await this.evaluate(`globalThis.${STATS_GLOBAL}?.()`)) as Partial<GuestMemoryReport> | undefined;
+    return {
+      linearMemoryBytes: value?.linearMemoryBytes ?? 0,
+      engineHeapBytes: value?.engineHeapBytes ?? 0,
+      growRefused: value?.growRefused ?? 0,
+    };
+  }
+
+  /** Sets the guest's memory cap at once, even mid-computation; false when its module has no cap. */
+  async setMemoryLimit(limitBytes: number | undefined): Promise<boolean> {
+    return (await this.evaluate(`globalThis.${SET_CAP_GLOBAL}?.(${limitBytes ?? 'null'}) ?? false`)) === true;
+  }
+
+  private async evaluate(expression: string): Promise<unknown> {
+    const reply = (await this.inspector.send(this.threadId, 'Runtime.evaluate', { expression, returnByValue: true })) as {
+      result?: { value?: unknown };
+    };
+    return reply.result?.value;
   }
 
   forget(): void {

@@ -6,6 +6,10 @@
 export interface ExitResult {
   exitStatus: number;
   exitedAt: Date;
+  /** The guest ended because it ran out of memory at its limit (status 137). */
+  outOfMemory?: boolean;
+  /** memory.grow calls refused at the limit during its life. */
+  growRefused?: number;
 }
 
 export interface StdioFds {
@@ -32,6 +36,8 @@ export interface InstanceConfig {
   terminal?: boolean;
   /** Cap on the guest's linear memory, in bytes. */
   memoryLimitBytes?: number;
+  /** TCP addresses to listen on for the guest, handed over as fds after the preopens (the --tcplisten style). */
+  tcpListen?: { host: string; port: number }[];
 }
 
 /** What a guest uses now: memory (its linear memory and the engine's heap for it) and CPU time. */
@@ -41,6 +47,8 @@ export interface InstanceStats {
   cpuUserNs: number;
   cpuSystemNs: number;
   cpuTotalNs: number;
+  /** memory.grow calls refused at the memory limit so far. */
+  growRefused: number;
 }
 
 export interface Instance {
@@ -59,6 +67,11 @@ export interface Instance {
   /** Continues a paused guest where it stopped. */
   resume(): Promise<void>;
   stats(): Promise<InstanceStats>;
+  /**
+   * Raises or lowers the cap on the guest's linear memory at once (undefined:
+   * no cap). A lower cap than the memory in use stops further growth.
+   */
+  setMemoryLimit(limitBytes: number | undefined): Promise<void>;
   /** Releases the instance; it must have ended (or never started). */
   delete(): Promise<void>;
 }

@@ -60,6 +60,8 @@ export async function loadModule(
   hostPath: string,
   guestPath: string,
   provided: readonly ProvidedImport[],
+  /** Rewrites a module's bytes before compiling (e.g. to cap memory growth). */
+  transform?: (bytes: Uint8Array) => Uint8Array,
 ): Promise<WebAssembly.Module> {
   let bytes: Buffer;
   try {
@@ -71,7 +73,7 @@ export async function loadModule(
   if (notModule !== undefined) throw new InvalidArgumentError(notModule);
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(bytes);
+    module = await WebAssembly.compile(transform === undefined ? bytes : transform(bytes));
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message.replace(/^WebAssembly\.compile\(\): /, '') : String(cause);
     throw new InvalidArgumentError(`${guestPath} is not a valid WebAssembly module: ${detail}`, { cause });

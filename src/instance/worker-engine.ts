@@ -3,6 +3,8 @@ import { closeSync } from 'node:fs';
 import type { Engine, Instance, InstanceConfig, StdioFds } from './instance.js';
 import { loadModule } from './module-loader.js';
 import { WorkerInstance } from './worker-instance.js';
+import { InvalidArgumentError } from '../errors.js';
+import { capMemoryGrowth, UNCAPPED_PAGES, WASM_PAGE_BYTES } from './wasm/memory-cap.js';
 import { WorkerInspector } from './worker-inspector.js';
 import type { BootedWorker, WorkerPool } from './worker-pool.js';
 
@@ -10,6 +12,16 @@ function closeFds(stdio: StdioFds): void {
   for (const fd of [stdio.stdin, stdio.stdout, stdio.stderr]) {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The module with its memory growth capped at `limitBytes`, or an error saying why it cannot be. */
+function capOrRefuse(bytes: Uint8Array, limitBytes: number, guestPath: string): Uint8Array {
+  const result = capMemoryGrowth(bytes, Math.min(UNCAPPED_PAGES, Math.floor(limitBytes / WASM_PAGE_BYTES)));
+  if (result.capped) return result.bytes;
+  if (result.malformed) return bytes; // the compiler names the problem better
+  throw new InvalidArgumentError(
+    `${guestPath} cannot run under the container's memory limit: ${result.reason}; run it without a memory limit`,
+  );
 }
 
 /** Runs each guest in its own worker thread, on our WASI preview 1 host. */
@@ -25,7 +37,10 @@ export class WorkerEngine implements Engine {
     let module: WebAssembly.Module;
     let booted: BootedWorker;
     try {
-      module = await loadModule(config.modulePath, config.moduleGuestPath, WasiHost.providedImports());
+      const limit = config.memoryLimitBytes;
+      // Only a task with a limit pays for the rewrite; its limit can then move (Update) too.
+      const cap = limit === undefined ? undefined : (bytes: Uint8Array) => capOrRefuse(bytes, limit, config.moduleGuestPath);
+      module = await loadModule(config.modulePath, config.moduleGuestPath, WasiHost.providedImports(), cap);
       booted = await this.pool.take();
     } catch (error) {
       // The stdio fds were handed to us; nobody else will close them.
@@ -42,6 +57,9 @@ export class WorkerEngine implements Engine {
         rootfsPath: config.rootfsPath,
         ...config.stdio,
         ...(config.terminal === true ? { terminal: true } : {}),
+        ...(config.memoryLimitBytes !== undefined ? { memoryLimitBytes: config.memoryLimitBytes } : {}),
+        ...(config.memoryLimitBytes !== undefined ? { memoryLimitBytes: config.memoryLimitBytes } : {}),
+        ...(config.tcpListen !== undefined && config.tcpListen.length > 0 ? { tcpListen: config.tcpListen } : {}),
       },
       config.id,
       this.clock,

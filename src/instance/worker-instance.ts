@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { InternalError, InvalidArgumentError } from '../errors.js';
+import { FailedPreconditionError, InternalError, InvalidArgumentError } from '../errors.js';
 import { GuestControl } from './guest-control.js';
 import type { ExitResult, Instance, InstanceStats } from './instance.js';
 import { threadCpu } from './thread-cpu.js';
@@ -27,7 +27,8 @@ export class WorkerInstance implements Instance {
   private waiters = new Map<FromWorker['type'], (message: FromWorker) => void>();
   private readonly control: GuestControl;
   /** Memory last measured, reported once the guest has ended. */
-  private lastMemory = { linearMemoryBytes: 0, engineHeapBytes: 0 };
+  private lastMemory = { linearMemoryBytes: 0, engineHeapBytes: 0, growRefused: 0 };
+  private outOfMemory = false;
 
   private constructor(
     booted: BootedWorker,
@@ -116,6 +117,22 @@ export class WorkerInstance implements Instance {
     return { ...this.lastMemory, cpuUserNs: cpu.userNs, cpuSystemNs: cpu.systemNs, cpuTotalNs: cpu.totalNs };
   }
 
+  async setMemoryLimit(limitBytes: number | undefined): Promise<void> {
+    if (this.ended) return;
+    let applied: boolean;
+    try {
+      applied = await this.control.setMemoryLimit(limitBytes);
+    } catch (cause) {
+      if (this.ended) return;
+      throw new InternalError(`${this.name}: cannot change the memory limit`, { cause });
+    }
+    if (!applied && !this.ended) {
+      throw new FailedPreconditionError(
+        `${this.name}: its memory limit cannot change while it runs: it was started without one; recreate it with a memory limit`,
+      );
+    }
+  }
+
   wait(): Promise<ExitResult> {
     return this.exited;
   }
@@ -140,6 +157,8 @@ export class WorkerInstance implements Instance {
   private onMessage(message: FromWorker): void {
     if (message.type === 'exit') {
       this.decidedStatus ??= message.exitStatus;
+      this.outOfMemory = message.outOfMemory && this.decidedStatus === message.exitStatus;
+      this.lastMemory.growRefused = message.growRefused;
       this.reportExit();
       // The guest's last output drains now; a reader that never reads must not keep the thread forever.
       this.drainTimer = setTimeout(() => void this.worker.terminate(), OUTPUT_DRAIN_TIMEOUT_MS);
@@ -170,6 +189,11 @@ export class WorkerInstance implements Instance {
   private reportExit(): void {
     if (this.exitReported) return;
     this.exitReported = true;
-    this.resolveExit({ exitStatus: this.decidedStatus ?? WORKER_DIED_STATUS, exitedAt: this.clock() });
+    this.resolveExit({
+      exitStatus: this.decidedStatus ?? WORKER_DIED_STATUS,
+      exitedAt: this.clock(),
+      ...(this.outOfMemory ? { outOfMemory: true } : {}),
+      growRefused: this.lastMemory.growRefused,
+    });
   }
 }

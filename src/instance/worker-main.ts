@@ -3,10 +3,10 @@
  * spare), then instantiates and runs exactly one guest on our WASI host.
  */
 import { readlinkSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
-import { STATS_GLOBAL } from './guest-control.js';
-import { WasiHost } from '../wasi/index.js';
+import { GuestMemory, OUT_OF_MEMORY_STATUS } from './guest-memory.js';
+import { TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
+import { openListeners } from './tcp-listeners.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 const port = parentPort;
@@ -22,16 +22,8 @@ function threadId(): number {
   return Number(link.slice(link.lastIndexOf('/') + 1));
 }
 
-/** What the daemon reads through the inspector (Runtime.evaluate), even while the guest computes. */
-function exposeStats(guest: WebAssembly.Instance): void {
-  const memory = guest.exports.memory;
-  (globalThis as Record<string, unknown>)[STATS_GLOBAL] = () => ({
-    linearMemoryBytes: memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0,
-    engineHeapBytes: getHeapStatistics().total_heap_size,
-  });
-}
-
 let host: WasiHost | undefined;
+let memory: GuestMemory | undefined;
 let instance: WebAssembly.Instance | undefined;
 
 port.on('message', (message: ToWorker) => {
@@ -43,6 +35,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'prepare': {
       try {
         const { config } = message;
+        const listeners = await openListeners(config.tcpListen ?? []);
         host = new WasiHost({
           args: config.args,
           env: config.env,
@@ -52,9 +45,13 @@ async function handle(message: ToWorker): Promise<void> {
           ...(config.stdout !== undefined ? { stdout: config.stdout } : {}),
           ...(config.stderr !== undefined ? { stderr: config.stderr } : {}),
           ...(config.terminal === true ? { terminal: true } : {}),
+          ...(listeners.length > 0 ? { listeners } : {}),
         });
         instance = await WebAssembly.instantiate(message.module, host.importObject());
-        exposeStats(instance);
+        memory = new GuestMemory(instance);
+        const tooBig = memory.checkStartsWithin(config.memoryLimitBytes);
+        if (tooBig !== undefined) throw new Error(tooBig);
+        memory.expose();
         send({ type: 'prepared' });
       } catch (error) {
         send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
@@ -71,10 +68,15 @@ async function handle(message: ToWorker): Promise<void> {
         return;
       }
       send({ type: 'started' });
-      const exitStatus = await host.start(instance);
+      let exitStatus = await host.start(instance);
+      const outOfMemory = memory?.ranOutOf(exitStatus, TRAP_EXIT_CODE) === true;
+      if (outOfMemory) {
+        exitStatus = OUT_OF_MEMORY_STATUS;
+        await host.writeStderr(`wasmts: out of memory: the guest reached its memory limit of ${memory!.describeLimit()} (memory.grow refused) and ended\n`);
+      }
       // Report the exit at once (as a process's exit is); output still in flight
       // drains after it, and the client reads it to EOF before deleting the task.
-      send({ type: 'exit', exitStatus });
+      send({ type: 'exit', exitStatus, outOfMemory, growRefused: memory?.growRefused ?? 0 });
       await host.close();
       send({ type: 'flushed' });
       return;

@@ -13,6 +13,10 @@ export interface WorkerGuestConfig {
   stdout?: number;
   stderr?: number;
   terminal?: boolean;
+  /** The guest must start within this much linear memory (its module is rewritten to cap growth). */
+  memoryLimitBytes?: number;
+  /** Listening sockets to open in the worker and hand to the guest. */
+  tcpListen?: { host: string; port: number }[];
 }
 
 export type ToWorker =
@@ -25,5 +29,5 @@ export type FromWorker =
   | { type: 'prepared' }
   | { type: 'failed'; message: string }
   | { type: 'started' }
-  | { type: 'exit'; exitStatus: number }
+  | { type: 'exit'; exitStatus: number; outOfMemory: boolean; growRefused: number }
   | { type: 'flushed' };

@@ -6,6 +6,7 @@ import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from './group-socket.js';
 import { ENTRY_SCRIPT, LISTEN_FD } from './handoff.js';
+import { daemonLaunch, readNetworkNamespace } from './network-namespace.js';
 import { claimSpare } from './spare-client.js';
 import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
 import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
@@ -70,8 +71,11 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   if (bootstrap?.ttrpcAddress !== undefined && env.TTRPC_ADDRESS === undefined) env.TTRPC_ADDRESS = bootstrap.ttrpcAddress;
   // A live daemon of the group, else a warm spare daemon, else a cold one.
   const reused = await isServing(file);
+  // Spares wait in the host's network: a spec asking for a network namespace gets a daemon started inside it.
+  const netns = readNetworkNamespace(bundle);
   const claimed =
     !reused &&
+    netns.kind === 'host' &&
     (await claimSpare({
       namespace: flags.namespace,
       address: flags.address,
@@ -96,10 +100,11 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       ...(flags.debug ? ['-debug'] : []),
       'serve',
     ];
-    const child = spawn(process.execPath, args, {
+    const launch = daemonLaunch(netns, process.execPath, args, env);
+    const child = spawn(launch.command, launch.args, {
       cwd: bundle,
       detached: true,
-      env,
+      env: launch.env,
       stdio: ['ignore', 'ignore', logFd, listenFd],
     });
     child.unref();

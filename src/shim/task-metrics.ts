@@ -32,7 +32,7 @@ export function encodeMetrics(stats: TaskStats, mode: CgroupMode): { typeUrl: st
       pids: { current: stats.processes, limit: 0 },
       cpu: { usageUsec: usec(stats.cpuTotalNs), userUsec: usec(stats.cpuUserNs), systemUsec: usec(stats.cpuSystemNs) },
       memory: { usage, usageLimit: limit, anon: stats.linearMemoryBytes, activeAnon: stats.linearMemoryBytes },
-      memoryEvents: { oom: stats.oomEvents, oomKill: stats.oomKills },
+      memoryEvents: { max: stats.limitHits, oom: stats.oomKills, oomKill: stats.oomKills },
     }).finish();
     return { typeUrl: CGROUP_V2_METRICS_TYPE, value };
   }
@@ -42,7 +42,7 @@ export function encodeMetrics(stats: TaskStats, mode: CgroupMode): { typeUrl: st
     memory: {
       rss: stats.linearMemoryBytes,
       totalRss: stats.linearMemoryBytes,
-      usage: { usage, limit },
+      usage: { usage, limit, failcnt: stats.limitHits },
     },
     memoryOomControl: { oomKill: stats.oomKills, underOom: 0 },
   }).finish();

@@ -16,6 +16,9 @@ const v2 = containerd.task.v2;
 
 export const TASK_SERVICES = ['containerd.task.v2.Task', 'containerd.task.v3.Task'] as const;
 
+/** containerd's type URL for OCI LinuxResources in an UpdateTaskRequest (JSON inside the Any). */
+const LINUX_RESOURCES_TYPE_SUFFIX = 'opencontainers/runtime-spec/1/LinuxResources';
+
 /** containerd's type URL for an OCI Process in an ExecProcessRequest (JSON inside the Any). */
 const OCI_PROCESS_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
 
@@ -136,7 +139,12 @@ export function taskHandlers(service: TaskService, onShutdown: () => void): Reco
     },
     async Update(payload) {
       const r = decode(v2.UpdateTaskRequest, payload);
-      throw unsupported(`update task ${r.id}: updating the resources of wasm tasks is not supported by wasmts yet`);
+      const resources = r.resources;
+      if (resources?.typeUrl && !resources.typeUrl.endsWith(LINUX_RESOURCES_TYPE_SUFFIX)) {
+        throw new InvalidArgumentError(`update task ${r.id}: resources of type ${resources.typeUrl}; expected OCI LinuxResources`);
+      }
+      await service.update(r.id, resources?.value?.length ? Buffer.from(resources.value).toString('utf8') : undefined);
+      return EMPTY;
     },
     async Stats(payload) {
       const stats = await service.stats(decode(v2.StatsRequest, payload).id);

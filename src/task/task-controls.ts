@@ -2,7 +2,7 @@
  * Pause, resume and stats of a whole task: like a cgroup freezer and a
  * cgroup's counters, they apply to the init and every exec together.
  */
-import { FailedPreconditionError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import type { EventSink } from './events.js';
 import { processesOf, type TaskRecord } from './task-record.js';
 
@@ -19,7 +19,7 @@ export interface TaskStats {
   /** Guests running (or paused) now. */
   processes: number;
   /** Times a guest's memory.grow was refused at the limit. */
-  oomEvents: number;
+  limitHits: number;
   /** Guests ended because they ran out of memory. */
   oomKills: number;
 }
@@ -66,7 +66,29 @@ export async function taskStats(task: TaskRecord): Promise<TaskStats> {
     cpuTotalNs: sum((s) => s.cpuTotalNs),
     memoryLimitBytes: task.container.memoryLimitBytes,
     processes: live.length,
-    oomEvents: task.oom.events,
+    limitHits: task.oom.limitHits + sum((s) => s.growRefused),
     oomKills: task.oom.kills,
   };
+}
+
+/** The memory limit in an UpdateTaskRequest's resources (OCI LinuxResources, JSON); null means "no limit", undefined "unchanged". */
+export function memoryLimitOf(resourcesJson: string, where: string): number | null | undefined {
+  let resources: { memory?: { limit?: unknown } } | null;
+  try {
+    resources = JSON.parse(resourcesJson) as typeof resources;
+  } catch (cause) {
+    throw new InvalidArgumentError(`${where}: the resources are not valid JSON (OCI LinuxResources)`, { cause });
+  }
+  const limit = resources?.memory?.limit;
+  if (limit === undefined || limit === null) return undefined;
+  if (typeof limit !== 'number' || !Number.isInteger(limit)) throw new InvalidArgumentError(`${where}: memory.limit must be an integer`);
+  return limit <= 0 ? null : limit; // -1 (or 0) lifts the limit, as for a cgroup
+}
+
+/** Applies a new memory limit to every live guest of the task, and to execs started later. */
+export async function updateMemoryLimit(task: TaskRecord, limit: number | null): Promise<void> {
+  const live = processesOf(task).filter((p) => p.isLive);
+  await Promise.all(live.map((p) => p.instance.setMemoryLimit(limit ?? undefined)));
+  if (limit === null) delete task.container.memoryLimitBytes;
+  else task.container.memoryLimitBytes = limit;
 }

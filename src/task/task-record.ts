@@ -8,8 +8,11 @@ export interface TaskRecord {
   container: PreparedContainer;
   init: ProcessRecord;
   execs: Map<string, ProcessRecord>;
-  /** Out-of-memory counts of the task's guests, as a memory cgroup keeps them. */
-  oom: { events: number; kills: number };
+  /**
+   * Memory-limit counts of guests that have ended, as a memory cgroup keeps
+   * them: grows refused at the limit, and guests ended by running out.
+   */
+  oom: { limitHits: number; kills: number };
 }
 
 /** The init and every exec, init first. */

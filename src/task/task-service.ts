@@ -7,7 +7,7 @@ import {
 } from '../errors.js';
 import type { ExitResult } from '../instance/instance.js';
 import { parseProcessSpec } from '../oci/process-spec.js';
-import type { OpenedStdio, PreparedContainer, ProcessSpec, TaskServiceDeps } from './collaborators.js';
+import type { TaskServiceDeps } from './collaborators.js';
 import type { StdioPaths } from './events.js';
 import type {
   CloseIORequest,
@@ -21,9 +21,10 @@ import type {
   ResizePtyRequest,
   StateResponse,
 } from './messages.js';
-import { ProcessRecord } from './process-record.js';
+import { createProcess } from './process-factory.js';
+import type { ProcessRecord } from './process-record.js';
 import { signalDisposition } from './signals.js';
-import { pauseTask, resumeTask, taskStats, type TaskStats } from './task-controls.js';
+import { memoryLimitOf, pauseTask, resumeTask, taskStats, updateMemoryLimit, type TaskStats } from './task-controls.js';
 import type { TaskRecord } from './task-record.js';
 
 
@@ -68,12 +69,12 @@ export class TaskService {
       const container = await this.deps.preparer.prepare(bundle, request.rootfs);
       let init: ProcessRecord;
       try {
-        init = await this.createProcess(id, '', container, container.process, paths);
+        init = await createProcess(this.deps, id, '', container, container.process, paths);
       } catch (error) {
         await container.release();
         throw error;
       }
-      const task: TaskRecord = { id, bundle, container, init, execs: new Map(), oom: { events: 0, kills: 0 } };
+      const task: TaskRecord = { id, bundle, container, init, execs: new Map(), oom: { limitHits: 0, kills: 0 } };
       this.tasks.set(id, task);
       this.deps.events.publish({
         topic: '/tasks/create',
@@ -110,7 +111,7 @@ export class TaskService {
       stderr: request.stderr,
       terminal: request.terminal,
     };
-    const process = await this.createProcess(request.id, request.execId, task.container, spec, paths);
+    const process = await createProcess(this.deps, request.id, request.execId, task.container, spec, paths);
     if (task.execs.has(request.execId)) {
       await this.discard(process);
       throw new AlreadyExistsError(`exec ${request.execId} of task ${request.id} already exists`);
@@ -263,6 +264,16 @@ export class TaskService {
     this.deps.logger.info({ task: id }, 'task resumed');
   }
 
+  /** UpdateTaskRequest: `resourcesJson` is OCI LinuxResources; only memory.limit applies to wasm guests. */
+  async update(id: string, resourcesJson: string | undefined): Promise<void> {
+    const task = this.taskOf(id);
+    if (resourcesJson === undefined) return;
+    const limit = memoryLimitOf(resourcesJson, `update task ${id}`);
+    if (limit === undefined) return;
+    await updateMemoryLimit(task, limit);
+    this.deps.logger.info({ task: id, memoryLimitBytes: limit }, 'task memory limit updated');
+  }
+
   async stats(id: string): Promise<TaskStats> {
     return taskStats(this.taskOf(id));
   }
@@ -280,45 +291,6 @@ export class TaskService {
         .filter((p) => p.isLive)
         .map((p) => p.instance.kill(signal)),
     );
-  }
-
-  private async createProcess(
-    containerId: string,
-    execId: string,
-    container: PreparedContainer,
-    spec: ProcessSpec,
-    paths: StdioPaths,
-  ): Promise<ProcessRecord> {
-    const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
-    const guestPath = spec.args[0];
-    if (guestPath === undefined || guestPath === '') {
-      throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
-    }
-    const modulePath = await this.deps.preparer.resolveEntrypoint(container.rootfsPath, guestPath, spec.cwd);
-    const stdio: OpenedStdio = await this.deps.stdio.open(paths, { containerId, execId });
-    try {
-      const instance = await this.deps.engine.create({
-        id: execId === '' ? containerId : execId,
-        modulePath,
-        moduleGuestPath: guestPath,
-        args: spec.args,
-        env: spec.env,
-        cwd: spec.cwd,
-        rootfsPath: container.rootfsPath,
-        stdio: { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr },
-        ...(stdio.terminal !== undefined ? { terminal: true } : {}),
-        ...(container.memoryLimitBytes !== undefined ? { memoryLimitBytes: container.memoryLimitBytes } : {}),
-      });
-      const record = new ProcessRecord(containerId, execId, instance, stdio, paths);
-      // Keys typed at the terminal signal its foreground process, here the guest.
-      stdio.terminal?.onSignal((signal) => {
-        if (record.isLive) void instance.kill(signal);
-      });
-      return record;
-    } catch (error) {
-      await stdio.close();
-      throw error;
-    }
   }
 
   private watchExit(task: TaskRecord, process: ProcessRecord): void {
@@ -340,6 +312,14 @@ export class TaskService {
 
   private finishExit(process: ProcessRecord, result: ExitResult): void {
     process.recordExit(result);
+    const task = this.tasks.get(process.containerId);
+    if (task !== undefined) task.oom.limitHits += result.growRefused ?? 0;
+    if (result.outOfMemory === true) {
+      // As the kernel's OOM killer would be: containerd and CRI (OOMKilled) learn it from /tasks/oom.
+      if (task !== undefined) task.oom.kills++;
+      this.deps.events.publish({ topic: '/tasks/oom', containerId: process.containerId });
+      this.deps.logger.warn({ task: process.containerId, exec: process.execId || undefined }, 'guest ran out of memory at its limit');
+    }
     this.deps.events.publish({
       topic: '/tasks/exit',
       containerId: process.containerId,

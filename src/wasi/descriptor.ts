@@ -98,8 +98,29 @@ export abstract class Descriptor {
   whenWritable(): Promise<void> {
     return new Promise(() => {});
   }
+  /**
+   * Calls `wake` when readReadiness() may have changed; the returned function
+   * cancels. poll_oneoff cancels what did not fire, so an fd that stays idle
+   * through many polls holds no wake-ups (kinds with a Notifier override this).
+   */
+  onReadable(wake: () => void): () => void {
+    return wakeOnce(this.whenReadable(), wake);
+  }
+  onWritable(wake: () => void): () => void {
+    return wakeOnce(this.whenWritable(), wake);
+  }
   /** Releases the host resource; may flush first. */
   abstract close(): void | Promise<void>;
+}
+
+function wakeOnce(ready: Promise<void>, wake: () => void): () => void {
+  let live = true;
+  void ready.then(() => {
+    if (live) wake();
+  });
+  return () => {
+    live = false;
+  };
 }
 
 const EMPTY_STAT: Filestat = {

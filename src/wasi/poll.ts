@@ -1,6 +1,6 @@
 import { ClockId, EventRwFlags, EventType, Layout, Rights, SubclockFlags } from './abi.js';
 import { clockTime, monotonicNow } from './clock.js';
-import type { Readiness } from './descriptor.js';
+import type { Descriptor, Readiness } from './descriptor.js';
 import { Errno, WasiError, errnoOf } from './errno.js';
 import type { HostContext, ImportTable } from './host-context.js';
 
@@ -10,6 +10,8 @@ interface Subscription {
   /** Clock subscriptions: when they fire, on the monotonic clock. */
   deadline?: bigint;
   fd?: number;
+  /** The fd's descriptor, looked up once per call (the guest cannot close it while suspended). */
+  descriptor?: Descriptor;
   /** Set when the subscription is invalid; it is reported at once. */
   errno?: number;
 }
@@ -35,15 +37,22 @@ export function pollCalls(ctx: HostContext): ImportTable {
 
   const readSubscriptions = (ptr: number, count: number): Subscription[] => {
     memory.check(ptr, count * Layout.SUBSCRIPTION_SIZE);
+    // One bounds check above, then plain reads: a reactor polls hundreds of fds per call.
+    const view = memory.dataView;
     const subs: Subscription[] = [];
     for (let i = 0; i < count; i++) {
       const base = ptr + i * Layout.SUBSCRIPTION_SIZE;
-      const userdata = memory.u64(base);
-      const type = memory.u8(base + 8);
+      const userdata = view.getBigUint64(base, true);
+      const type = view.getUint8(base + 8);
       if (type === EventType.CLOCK) {
-        subs.push({ userdata, type, ...clockDeadline(memory.u32(base + 16), memory.u64(base + 24), memory.u16(base + 40)) });
+        subs.push({ userdata, type, ...clockDeadline(view.getUint32(base + 16, true), view.getBigUint64(base + 24, true), view.getUint16(base + 40, true)) });
       } else if (type === EventType.FD_READ || type === EventType.FD_WRITE) {
-        subs.push({ userdata, type, fd: memory.u32(base + 16) });
+        const fd = view.getUint32(base + 16, true);
+        try {
+          subs.push({ userdata, type, fd, descriptor: fds.get(fd, Rights.POLL_FD_READWRITE) });
+        } catch (error) {
+          subs.push({ userdata, type, fd, errno: errnoOf(error) ?? Errno.IO });
+        }
       } else {
         throw new WasiError(Errno.INVAL);
       }
@@ -52,18 +61,18 @@ export function pollCalls(ctx: HostContext): ImportTable {
   };
 
   const check = (sub: Subscription, now: bigint): Event | undefined => {
-    const event = { userdata: sub.userdata, type: sub.type, errno: 0, nbytes: 0n, flags: 0 };
-    if (sub.errno !== undefined) return { ...event, errno: sub.errno };
-    if (sub.type === EventType.CLOCK) return now >= (sub.deadline as bigint) ? event : undefined;
+    const event = (errno: number, nbytes: bigint, flags: number): Event => ({ userdata: sub.userdata, type: sub.type, errno, nbytes, flags });
+    if (sub.errno !== undefined) return event(sub.errno, 0n, 0);
+    if (sub.type === EventType.CLOCK) return now >= (sub.deadline as bigint) ? event(0, 0n, 0) : undefined;
     let readiness: Readiness | undefined;
     try {
-      const d = fds.get(sub.fd as number, Rights.POLL_FD_READWRITE);
+      const d = sub.descriptor as Descriptor;
       readiness = sub.type === EventType.FD_READ ? d.readReadiness() : d.writeReadiness();
     } catch (error) {
       readiness = { nbytes: 0n, hangup: false, errno: errnoOf(error) ?? Errno.IO };
     }
     if (readiness === undefined) return undefined;
-    return { ...event, errno: readiness.errno ?? 0, nbytes: readiness.nbytes, flags: readiness.hangup ? EventRwFlags.HANGUP : 0 };
+    return event(readiness.errno ?? 0, readiness.nbytes, readiness.hangup ? EventRwFlags.HANGUP : 0);
   };
 
   const writeEvents = (ptr: number, events: Event[], countPtr: number): number => {
@@ -81,24 +90,39 @@ export function pollCalls(ctx: HostContext): ImportTable {
     return 0;
   };
 
-  const wait = (subs: Subscription[]): Promise<void> => {
-    let earliest: bigint | undefined;
-    const wakers: Promise<void>[] = [];
-    for (const sub of subs) {
-      if (sub.type === EventType.CLOCK) {
-        if (earliest === undefined || (sub.deadline as bigint) < earliest) earliest = sub.deadline;
-        continue;
+  /**
+   * Resolves after the first wake-up; the others are cancelled, so idle fds
+   * accumulate nothing. The guest resumes in the event loop's check phase
+   * (setImmediate), once every I/O callback of this turn has run: a server
+   * busy on many connections then finds them all ready in one poll_oneoff,
+   * instead of one per call.
+   */
+  const wait = (subs: Subscription[]): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let earliest: bigint | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let woken = false;
+      const cancels: (() => void)[] = [];
+      const wake = (): void => {
+        if (woken) return;
+        woken = true;
+        clearTimeout(timer);
+        for (const cancel of cancels) cancel();
+        setImmediate(resolve);
+      };
+      for (const sub of subs) {
+        if (sub.type === EventType.CLOCK) {
+          if (earliest === undefined || (sub.deadline as bigint) < earliest) earliest = sub.deadline;
+          continue;
+        }
+        const d = sub.descriptor as Descriptor;
+        cancels.push(sub.type === EventType.FD_READ ? d.onReadable(wake) : d.onWritable(wake));
       }
-      const d = fds.get(sub.fd as number);
-      wakers.push(sub.type === EventType.FD_READ ? d.whenReadable() : d.whenWritable());
-    }
-    let timer: NodeJS.Timeout | undefined;
-    if (earliest !== undefined) {
-      const ms = Number((earliest - monotonicNow() + 999_999n) / 1_000_000n);
-      wakers.push(new Promise((resolve) => (timer = setTimeout(resolve, Math.min(Math.max(ms, 0), MAX_TIMER_MS)))));
-    }
-    return Promise.race(wakers).finally(() => clearTimeout(timer));
-  };
+      if (earliest !== undefined) {
+        const ms = Number((earliest - monotonicNow() + 999_999n) / 1_000_000n);
+        timer = setTimeout(wake, Math.min(Math.max(ms, 0), MAX_TIMER_MS));
+      }
+    });
 
   return {
     immediate: {},
@@ -108,7 +132,12 @@ export function pollCalls(ctx: HostContext): ImportTable {
         const subs = readSubscriptions(inPtr, count);
         const collect = (): Event[] => {
           const now = monotonicNow();
-          return subs.map((s) => check(s, now)).filter((e): e is Event => e !== undefined);
+          const events: Event[] = [];
+          for (const sub of subs) {
+            const event = check(sub, now);
+            if (event !== undefined) events.push(event);
+          }
+          return events;
         };
         const ready = collect();
         if (ready.length > 0) return writeEvents(outPtr, ready, neventsPtr);

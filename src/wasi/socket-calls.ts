@@ -67,6 +67,10 @@ export class ListenerDescriptor extends Descriptor {
     return this.#waiters.wait();
   }
 
+  override onReadable(wake: () => void): () => void {
+    return this.#waiters.subscribe(wake);
+  }
+
   override close(): void {
     for (const socket of this.#queue.splice(0)) socket.destroy();
     this.#server.close();

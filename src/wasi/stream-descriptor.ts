@@ -160,6 +160,14 @@ export class StreamDescriptor extends Descriptor {
     return this.#writeWaiters.wait();
   }
 
+  override onReadable(wake: () => void): () => void {
+    return this.#readWaiters.subscribe(wake);
+  }
+
+  override onWritable(wake: () => void): () => void {
+    return this.#writeWaiters.subscribe(wake);
+  }
+
   /** The writer is done (the shim's CloseIO): reads return what is buffered, then end of file. */
   endInput(): void {
     if (!this.#readable || this.#ended) return;
@@ -216,6 +224,13 @@ export class StreamDescriptor extends Descriptor {
 export class Notifier {
   #promise: Promise<void> | undefined;
   #resolve: (() => void) | undefined;
+  /** Cancellable wake-ups (poll_oneoff), called once by the next notify(). */
+  readonly #subscribers = new Set<() => void>();
+
+  subscribe(wake: () => void): () => void {
+    this.#subscribers.add(wake);
+    return () => this.#subscribers.delete(wake);
+  }
 
   wait(): Promise<void> {
     this.#promise ??= new Promise<void>((resolve) => {
@@ -229,5 +244,10 @@ export class Notifier {
     this.#promise = undefined;
     this.#resolve = undefined;
     resolve?.();
+    if (this.#subscribers.size > 0) {
+      const woken = [...this.#subscribers];
+      this.#subscribers.clear();
+      for (const wake of woken) wake();
+    }
   }
 }

@@ -60,6 +60,10 @@ export class TcpListener {
     return this.#arrivals.wait();
   }
 
+  onArrival(wake: () => void): () => void {
+    return this.#arrivals.subscribe(wake);
+  }
+
   address(): SocketAddress {
     const bound = this.server.address();
     if (bound === null || typeof bound === 'string') return fail(Errno.INVAL);

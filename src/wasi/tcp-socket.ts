@@ -247,6 +247,19 @@ export class TcpSocketDescriptor extends SocketDescriptor {
     return this.#changed.wait();
   }
 
+  override onReadable(wake: () => void): () => void {
+    const state = this.#state;
+    if (state.kind === 'connected') return state.stream.onReadable(wake);
+    if (state.kind === 'listening') return state.listener.onArrival(wake);
+    return this.#changed.subscribe(wake);
+  }
+
+  override onWritable(wake: () => void): () => void {
+    const state = this.#state;
+    if (state.kind === 'connected') return state.stream.onWritable(wake);
+    return this.#changed.subscribe(wake);
+  }
+
   override close(): void | Promise<void> {
     const state = this.#state;
     this.#state = { kind: 'closed' };

@@ -178,6 +178,14 @@ export class UdpSocketDescriptor extends SocketDescriptor {
     return Promise.resolve();
   }
 
+  override onReadable(wake: () => void): () => void {
+    return this.#arrivals.subscribe(wake);
+  }
+
+  override onWritable(_wake: () => void): () => void {
+    return () => {}; // always writable: poll never waits on it
+  }
+
   override close(): void {
     if (this.#closed) return;
     this.#closed = true;

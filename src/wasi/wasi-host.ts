@@ -162,6 +162,11 @@ export class WasiHost {
     if (this.#stdin instanceof StreamDescriptor) this.#stdin.endInput();
   }
 
+  /** Writes a line for whoever reads the guest's stderr (why the embedder ended it); call before close(). */
+  async writeStderr(text: string): Promise<void> {
+    await this.#report(text);
+  }
+
   /** Flushes what the guest wrote (resolves when it reached the fds) and closes every fd. */
   async close(): Promise<void> {
     await this.#fds.closeAll();

@@ -101,8 +101,11 @@ export function networkCalls(ctx: HostContext): ImportTable {
     }
     return thenStore(socket.recv(() => memory.iovecs(iovs, iovsLen), flags), (r) => {
       storeReceived(nreadPtr, roFlagsPtr)(r);
-      // A stream socket says nothing about the sender (recvmsg leaves msg_name empty), as on Linux.
-      if (r.from !== undefined && buffer.length >= 4) writeSocketAddress(memory, buffer, r.from, portPtr !== undefined);
+      // A stream socket says nothing about the sender (recvmsg leaves msg_name empty), as on Linux;
+      // a buffer too small for the sender's address is left as it is (the datagram is already taken).
+      const from = r.from;
+      const fits = from !== undefined && (buffer.length >= (from.family === 'inet4' ? 4 : 16) || (portPtr !== undefined && buffer.length === ADDRESS_STORAGE_SIZE));
+      if (fits) writeSocketAddress(memory, buffer, from, portPtr !== undefined);
       // The port in host order (WasmEdge stores sin_port as it is, in network order; guests expect the number).
       if (portPtr !== undefined) memory.setU16(portPtr, r.from?.port ?? 0);
     });

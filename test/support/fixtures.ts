@@ -28,6 +28,7 @@ export type FixtureName =
   | 'http-server.native'
   | 'tcp-client.wasm'
   | 'udp-echo.wasm'
+  | 'tcplisten-server.wasm'
   | 'hello-rust.wasm'
   | 'exit-wat.wasm'
   | 'truncated.wasm'

@@ -78,6 +78,8 @@ export const TEST_IMAGES = {
   tcpClient: image('tcp-client', 'tcp-client.wasm'),
   /** `/udp-echo.wasm PORT [ADDRESS]`: echoes datagrams until one says `quit`. */
   udpEcho: image('udp-echo', 'udp-echo.wasm'),
+  /** Serves `Hello, World!` on the listening socket the runtime hands over (preview 1 sock_accept; annotation io.containerd.wasmts.v1.tcplisten). */
+  tcplistenServer: image('tcplisten-server', 'tcplisten-server.wasm'),
 } as const satisfies Record<string, TestImage>;
 
 export type TestImageName = keyof typeof TEST_IMAGES;

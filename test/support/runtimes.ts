@@ -13,7 +13,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CtrClient, type ContainerdInfo, type CtrOptions } from './containerd.js';
@@ -36,6 +36,8 @@ interface DaemonDescription {
   expectedVersion: RegExp;
   /** How to get it when it is absent. */
   install: string;
+  /** Not installed by scripts/runtimes/setup, so absent even where the matrix is required. */
+  optional?: boolean;
 }
 
 const DAEMONS: Record<DaemonName, DaemonDescription> = {
@@ -45,6 +47,7 @@ const DAEMONS: Record<DaemonName, DaemonDescription> = {
     label: 'containerd 2.3',
     expectedVersion: /^2\.3\./,
     install: 'scripts/runtimes/build-containerd-2.3 (manual: needs the containerd source on the machine)',
+    optional: true,
   },
   docker28: { label: 'Docker Engine 28', expectedVersion: /^28\./, install: 'scripts/runtimes/setup' },
   docker26: { label: 'Docker Engine 26', expectedVersion: /^26\./, install: 'scripts/runtimes/setup' },
@@ -66,44 +69,36 @@ export function matrixDaemon(name: DaemonName): MatrixDaemon {
   const installed = existsSync(path.join(RUNTIMES_PREFIX, name));
   const absentReason = installed
     ? undefined
-    : `${description.label} (${name}) is not installed in ${RUNTIMES_PREFIX}: run ${description.install}`;
+    : `${name} is not installed in ${RUNTIMES_PREFIX}: run ${description.install}`;
   return { name, ...description, installed, absentReason };
 }
 
-export function matrixRequired(): boolean {
-  return process.env.WASMTS_MATRIX_REQUIRED === '1';
+/** Whether an absent `daemon` fails the run rather than skipping its tests. */
+export function matrixRequired(daemon: Pick<MatrixDaemon, 'optional'>): boolean {
+  return process.env.WASMTS_MATRIX_REQUIRED === '1' && daemon.optional !== true;
 }
 
 export function socketOf(name: DaemonName): string {
   return path.join(RUNTIMES_RUN, name, name.startsWith('ctd') ? 'containerd.sock' : 'docker.sock');
 }
 
-function isRunning(name: DaemonName): boolean {
-  try {
-    const pid = Number(readFileSync(path.join(RUNTIMES_RUN, `${name}.pid`), 'utf8').trim());
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\S+ \(.*\) [ZX] /s.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-async function runScript(script: 'start' | 'stop', names: readonly DaemonName[]): Promise<CommandResult> {
-  const result = await runCommand(path.join(SCRIPTS, script), names, { timeoutMs: 90_000 });
-  if (result.code !== 0) throw new Error(describeResult(`scripts/runtimes/${script} ${names.join(' ')}`, result));
+async function runScript(script: 'start' | 'stop', args: readonly string[]): Promise<CommandResult> {
+  const result = await runCommand(path.join(SCRIPTS, script), args, { timeoutMs: 240_000 });
+  if (result.code !== 0) throw new Error(describeResult(`scripts/runtimes/${script} ${args.join(' ')}`, result));
   return result;
 }
 
 /**
- * Starts `name` (a dockerd also starts its containerd) unless it already runs;
- * the returned function stops again exactly what this call started.
+ * Starts `name` unless it already runs (a dockerd also starts its containerd)
+ * and holds a lease on it for this test process, so that concurrent test runs
+ * share the daemons. The returned function gives the lease back; the last
+ * lease stops a daemon that was started for leases, never one a person started.
  */
 export async function useDaemon(name: DaemonName): Promise<() => Promise<void>> {
-  const involved: DaemonName[] = name.startsWith('docker') ? [name, DOCKER_CONTAINERD[name as DockerName]] : [name];
-  const started = involved.filter((daemon) => !isRunning(daemon));
-  await runScript('start', [name]);
+  const lease = String(process.pid);
+  await runScript('start', ['--lease', lease, name]);
   return async () => {
-    if (started.length > 0) await runScript('stop', started);
+    await runScript('stop', ['--lease', lease, name]);
   };
 }
 
@@ -175,11 +170,14 @@ export class DockerClient {
     return `unix://${socketOf(this.name)}`;
   }
 
+  /** The CLI neither reads nor writes the invoking user's ~/.docker. */
+  private get env(): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: path.join(RUNTIMES_RUN, 'docker-cli-config') };
+  }
+
   /** `docker --host … args`; never throws for a non-zero exit; killed after `timeoutMs` (default 30 s). */
   docker(args: readonly string[], options: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<CommandResult> {
-    // The CLI must neither read nor write the invoking user's ~/.docker.
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: path.join(RUNTIMES_RUN, 'docker-cli-config') };
-    return runCommand(this.binary, ['--host', this.host, ...args], { ...options, env });
+    return runCommand(this.binary, ['--host', this.host, ...args], { ...options, env: this.env });
   }
 
   async dockerOk(args: readonly string[], options: Pick<RunOptions, 'timeoutMs' | 'input'> = {}): Promise<string> {
@@ -190,8 +188,7 @@ export class DockerClient {
 
   /** Spawns a long-running docker command (e.g. `logs -f`), killed after `timeoutMs` at the latest. */
   spawn(args: readonly string[], timeoutMs: number) {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DOCKER_CONFIG: path.join(RUNTIMES_RUN, 'docker-cli-config') };
-    const child = spawn(this.binary, ['--host', this.host, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(this.binary, ['--host', this.host, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', () => {});
@@ -214,5 +211,20 @@ export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => b
     if (done(value)) return value;
     if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
     await sleep(50);
+  }
+}
+
+/**
+ * Runs `action` up to `attempts` times, 500 ms apart. For image imports: two test
+ * runs importing the same image into one daemon at once may find its content locked.
+ */
+export async function retried<T>(attempts: number, action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await sleep(500);
+    }
   }
 }

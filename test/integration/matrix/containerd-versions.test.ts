@@ -16,6 +16,7 @@ import {
   MatrixCtr,
   matrixDaemon,
   matrixRequired,
+  retried,
   useDaemon,
 } from '../../support/runtimes.js';
 import { waitForStatus } from '../../support/tasks.js';
@@ -25,13 +26,15 @@ interface Row {
   name: ContainerdName | 'rig';
   expectedVersion: RegExp;
   absentReason: string | undefined;
+  optional?: boolean;
 }
 
 const rows: Row[] = [
   { label: 'containerd 1.6 (the test rig)', name: 'rig', expectedVersion: /^1\.6\./, absentReason: undefined },
   ...(['ctd17', 'ctd2', 'ctd23'] as const).map((name) => {
     const daemon = matrixDaemon(name);
-    return { label: daemon.label, name, expectedVersion: daemon.expectedVersion, absentReason: daemon.absentReason };
+    const { label, expectedVersion, absentReason, optional } = daemon;
+    return { label, name, expectedVersion, absentReason, ...(optional === undefined ? {} : { optional }) };
   }),
 ];
 
@@ -39,14 +42,14 @@ const IMAGES = [TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.exitWat, TE
 const PACKAGE_VERSION = (JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 for (const row of rows) {
-  if (row.absentReason !== undefined && !matrixRequired()) {
+  if (row.absentReason !== undefined && !matrixRequired(row)) {
     console.warn(`[matrix] skipping ${row.label}: ${row.absentReason}`);
   }
 }
 
 describe.each(rows)('$label', (row) => {
   if (row.absentReason !== undefined) {
-    it.skipIf(!matrixRequired())('is installed', () => {
+    it.skipIf(!matrixRequired(row))('is installed', () => {
       throw new Error(row.absentReason);
     });
     return;
@@ -63,7 +66,7 @@ describe.each(rows)('$label', (row) => {
       release = await useDaemon(row.name);
       containerd = new MatrixCtr(row.name);
       for (const image of IMAGES) {
-        await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
+        await retried(3, () => containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`)));
       }
     }
     major = Number(/^(\d+)\./.exec(await serverVersion(containerd))?.[1] ?? '1');

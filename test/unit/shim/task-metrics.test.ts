@@ -11,7 +11,7 @@ const stats: TaskStats = {
   cpuTotalNs: 4_500_000,
   memoryLimitBytes: 64 * 1024 * 1024,
   processes: 2,
-  oomEvents: 1,
+  limitHits: 3,
   oomKills: 1,
 };
 

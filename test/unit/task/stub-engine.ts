@@ -31,7 +31,12 @@ export class StubInstance implements Instance {
 
   stdinClosed = false;
   paused = false;
-  stats_: InstanceStats = { linearMemoryBytes: 65536, engineHeapBytes: 1000, cpuUserNs: 10, cpuSystemNs: 5, cpuTotalNs: 15 };
+  stats_: InstanceStats = { linearMemoryBytes: 65536, engineHeapBytes: 1000, cpuUserNs: 10, cpuSystemNs: 5, cpuTotalNs: 15, growRefused: 0 };
+  memoryLimit: number | undefined = undefined;
+
+  async setMemoryLimit(limitBytes: number | undefined): Promise<void> {
+    this.memoryLimit = limitBytes;
+  }
 
   async pause(): Promise<void> {
     this.paused = true;
@@ -60,6 +65,11 @@ export class StubInstance implements Instance {
 
   async delete(): Promise<void> {
     this.deleted = true;
+  }
+
+  /** Ends the guest with a full exit result (e.g. outOfMemory). */
+  end(result: ExitResult): void {
+    this.resolveExit(result);
   }
 
   finish(exitStatus: number): void {

@@ -374,6 +374,52 @@ describe('WasmEdge sockets: UDP', () => {
   });
 });
 
+describe('WasmEdge sockets: readiness through poll_oneoff', () => {
+  /** Subscriptions at 0x1000: fd_read on each fd (userdata = index), then an optional relative clock. */
+  function subscribe(p: SocketProbe, fds: number[], clockNs?: bigint): number {
+    const n = fds.length + (clockNs === undefined ? 0 : 1);
+    new Uint8Array(p.memory.buffer, 0x1000, n * 48).fill(0);
+    fds.forEach((fd, i) => {
+      p.view.setBigUint64(0x1000 + i * 48, BigInt(i), true);
+      p.view.setUint8(0x1000 + i * 48 + 8, 1);
+      p.setU32(0x1000 + i * 48 + 16, fd);
+    });
+    if (clockNs !== undefined) {
+      const base = 0x1000 + fds.length * 48;
+      p.view.setBigUint64(base, 999n, true);
+      p.view.setUint8(base + 8, 0);
+      p.setU32(base + 16, 1); // monotonic
+      p.view.setBigUint64(base + 24, clockNs, true);
+    }
+    return n;
+  }
+
+  it('wakes for the one socket of many that receives, after polls that timed out on all of them', async () => {
+    const p = await probe();
+    const fds: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const fd = await p.open(1, 1);
+      expect(await p.call('sock_bind', fd, p.address(0x200, [127, 0, 0, 1]), 0)).toBe(0);
+      fds.push(fd);
+    }
+    for (let i = 0; i < 5; i++) {
+      expect(await p.call('poll_oneoff', 0x1000, 0x2000, subscribe(p, fds, 1_000_000n), 0x40)).toBe(0);
+      expect(p.u32(0x40)).toBe(1);
+      expect(p.view.getBigUint64(0x2000, true)).toBe(999n);
+    }
+    const target = 13;
+    const port = await p.localPort(fds[target] as number);
+    const polled = p.call('poll_oneoff', 0x1000, 0x2000, subscribe(p, fds), 0x40);
+    const peer = dgram.createSocket('udp4');
+    cleanups.push(() => peer.close());
+    peer.send('wake', port, '127.0.0.1');
+    expect(await polled).toBe(0);
+    expect(p.u32(0x40)).toBe(1);
+    expect(p.view.getBigUint64(0x2000, true)).toBe(BigInt(target));
+    expect(p.view.getBigUint64(0x2000 + 16, true)).toBe(4n); // nbytes: the datagram's size
+  });
+});
+
 describe('WasmEdge sockets: sock_getaddrinfo', () => {
   /** A preallocated list of `n` addrinfo records (28 bytes) with sockaddrs (12) and 26-byte sa_data buffers. */
   function prepareList(p: SocketProbe, n: number): void {

@@ -1,0 +1,86 @@
+/**
+ * The network a group's daemon (and so every guest it runs) lives in, as the
+ * bundle's OCI spec asks, the way runc reads `linux.namespaces`:
+ * - no `network` namespace (`ctr run --net-host`): the host's network;
+ * - a `network` namespace without a path (plain `ctr run`): a fresh one of its
+ *   own, with only loopback, brought up;
+ * - a `network` namespace with a path (a Kubernetes pod's): that one.
+ * `start` launches the daemon through util-linux's `unshare --net` or
+ * `nsenter --net=<path>` (and iproute2's `ip` for loopback). Kept free of
+ * heavy imports: `start` loads this for every container.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+
+export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
+
+interface SpecNamespaces {
+  linux?: { namespaces?: { type?: unknown; path?: unknown }[] };
+}
+
+/** The network namespace a spec asks for. */
+export function networkNamespaceFrom(spec: SpecNamespaces): NetworkNamespace {
+  const entry = (spec.linux?.namespaces ?? []).find((ns) => ns?.type === 'network');
+  if (entry === undefined) return { kind: 'host' };
+  if (typeof entry.path === 'string' && entry.path !== '') return { kind: 'path', path: entry.path };
+  return { kind: 'new' };
+}
+
+/** The network namespace `<bundle>/config.json` asks for; the host's if it cannot be read (start's other checks report that). */
+export function readNetworkNamespace(bundle: string): NetworkNamespace {
+  let spec: SpecNamespaces;
+  try {
+    spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as SpecNamespaces;
+  } catch {
+    return { kind: 'host' };
+  }
+  const ns = networkNamespaceFrom(spec);
+  if (ns.kind === 'path' && !existsSync(ns.path)) {
+    throw new InvalidArgumentError(`the OCI spec asks for network namespace ${ns.path}, which does not exist`);
+  }
+  return ns;
+}
+
+const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** containerd hands shims a minimal PATH; look in the usual places for the tools. */
+function tool(name: string, pkg: string, why: string): string {
+  for (const dir of SEARCH_PATH) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new FailedPreconditionError(`${why}, which needs \`${name}\` (Debian package ${pkg}); install it or run with --net-host`);
+}
+
+export interface DaemonLaunch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * How to start the daemon `node args...` in the namespace: as is for the
+ * host's, else wrapped so that it execs into node (same pid, same inherited
+ * fds) once inside. Such a daemon starts no spare: a spare boots in the
+ * daemon's network and would serve a --net-host container from there.
+ */
+export function daemonLaunch(ns: NetworkNamespace, node: string, args: readonly string[], env: NodeJS.ProcessEnv): DaemonLaunch {
+  switch (ns.kind) {
+    case 'host':
+      return { command: node, args: [...args], env };
+    case 'path': {
+      const nsenter = tool('nsenter', 'util-linux', `the spec asks for network namespace ${ns.path}`);
+      return { command: nsenter, args: [`--net=${ns.path}`, '--', node, ...args], env: { ...env, WASMTS_SPARE: '0' } };
+    }
+    case 'new': {
+      const why = 'the spec asks for a network namespace of its own';
+      const unshare = tool('unshare', 'util-linux', why);
+      const ip = tool('ip', 'iproute2', why);
+      // A new namespace has only `lo`, and it is down. If `ip` fails, the daemon
+      // still starts (its message is in the shim log) and the guest has no network.
+      const script = `${ip} link set lo up; exec "$0" "$@"`;
+      return { command: unshare, args: ['--net', '--', '/bin/sh', '-c', script, node, ...args], env: { ...env, WASMTS_SPARE: '0' } };
+    }
+  }
+}
