@@ -83,7 +83,7 @@ export function socketOf(name: DaemonName): string {
 }
 
 async function runScript(script: 'start' | 'stop', args: readonly string[]): Promise<CommandResult> {
-  const result = await runCommand(path.join(SCRIPTS, script), args, { timeoutMs: 240_000 });
+  const result = await runCommand(path.join(SCRIPTS, script), args, { timeoutMs: 110_000 });
   if (result.code !== 0) throw new Error(describeResult(`scripts/runtimes/${script} ${args.join(' ')}`, result));
   return result;
 }
