@@ -3,7 +3,7 @@ import { WorkerPool } from '../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import type { ShimFlags } from './flags.js';
 import { LISTEN_FD } from './handoff.js';
-import { ensureSpare } from './spare.js';
+import { ensureSpare, SPARE_NETWORK_ENV } from './spare.js';
 
 
 /**
@@ -28,5 +28,5 @@ export function serveColdDaemon(flags: ShimFlags): void {
     listener,
     pool,
   );
-  ensureSpare();
+  ensureSpare(process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host');
 }

@@ -27,21 +27,25 @@ export interface ClaimRequest {
   env: Record<string, string | undefined>;
 }
 
+/** The network a spare daemon waits in: the host's, or a fresh namespace of its own (plain `ctr run`). */
+export type SpareNetwork = 'host' | 'new';
+
 export type ClaimReply = { ok: true; pid: number } | { ok: false; reason: string };
 
 /**
  * The control socket of the spare daemon for this very build of the shim: the
  * key covers the Node binary and the entry script's path and mtime, so a
- * rebuilt or upgraded shim never claims a spare still running older code.
+ * rebuilt or upgraded shim never claims a spare still running older code,
+ * and a spare in one network never serves a container that asked for another.
  */
-export function spareSocketPath(): string {
+export function spareSocketPath(network: SpareNetwork = 'host'): string {
   let mtime = 0;
   try {
     mtime = statSync(ENTRY_SCRIPT).mtimeMs;
   } catch {
     // keyed by path alone
   }
-  const key = `${process.execPath}\u0000${ENTRY_SCRIPT}\u0000${mtime}`;
+  const key = `${process.execPath}\u0000${ENTRY_SCRIPT}\u0000${mtime}\u0000${network}`;
   return path.join(DEFAULT_SOCKET_DIR, `wasmts-spare-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
 }
 

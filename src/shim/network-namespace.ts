@@ -62,8 +62,8 @@ export interface DaemonLaunch {
 /**
  * How to start the daemon `node args...` in the namespace: as is for the
  * host's, else wrapped so that it execs into node (same pid, same inherited
- * fds) once inside. Such a daemon starts no spare: a spare boots in the
- * daemon's network and would serve a --net-host container from there.
+ * fds) once inside. A daemon in a fresh namespace keeps spares of that kind
+ * (each in a fresh namespace of its own); one in a given namespace keeps none.
  */
 export function daemonLaunch(ns: NetworkNamespace, node: string, args: readonly string[], env: NodeJS.ProcessEnv): DaemonLaunch {
   switch (ns.kind) {
@@ -80,7 +80,7 @@ export function daemonLaunch(ns: NetworkNamespace, node: string, args: readonly 
       // A new namespace has only `lo`, and it is down. If `ip` fails, the daemon
       // still starts (its message is in the shim log) and the guest has no network.
       const script = `${ip} link set lo up; exec "$0" "$@"`;
-      return { command: unshare, args: ['--net', '--', '/bin/sh', '-c', script, node, ...args], env: { ...env, WASMTS_SPARE: '0' } };
+      return { command: unshare, args: ['--net', '--', '/bin/sh', '-c', script, node, ...args], env: { ...env, WASMTS_SPARE_NETWORK: 'new' } };
     }
   }
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { type ClaimReply, type ClaimRequest, spareSocketPath, sparesEnabled } from './handoff.js';
+import { type ClaimReply, type ClaimRequest, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
 
 const CLAIM_TIMEOUT_MS = 2_000;
 
@@ -8,10 +8,10 @@ const CLAIM_TIMEOUT_MS = 2_000;
  * the group's socket itself and answers once it serves it. Resolves false when
  * there is no spare or it did not answer, and `start` then boots a daemon cold.
  */
-export function claimSpare(request: ClaimRequest): Promise<boolean> {
+export function claimSpare(request: ClaimRequest, network: SpareNetwork = 'host'): Promise<boolean> {
   if (!sparesEnabled(request.env)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const socket = net.connect(spareSocketPath());
+    const socket = net.connect(spareSocketPath(network));
     let reply = '';
     const finish = (ok: boolean) => {
       clearTimeout(timer);

@@ -5,7 +5,11 @@ import path from 'node:path';
 import { WorkerPool } from '../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import { claimSocket, isServing } from './group-socket.js';
-import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, spareSocketPath, sparesEnabled } from './handoff.js';
+import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
+import { daemonLaunch } from './network-namespace.js';
+
+/** Tells a spare (and a cold daemon) which network it lives in, so the daemon it becomes keeps a spare of the same kind. */
+export const SPARE_NETWORK_ENV = 'WASMTS_SPARE_NETWORK';
 
 /** How long an unclaimed spare waits before it exits. */
 const DEFAULT_IDLE_SECONDS = 600;
@@ -22,16 +26,18 @@ function openLog(bundle: string): number {
  * Starts a spare daemon for the next container unless one is already
  * waiting. Detached and with none of our fds, like any daemon of ours.
  */
-export function ensureSpare(): void {
+export function ensureSpare(network: SpareNetwork = 'host'): void {
   if (!sparesEnabled()) return;
-  void isServing(spareSocketPath(), 300).then((serving) => {
+  void isServing(spareSocketPath(network), 300).then((serving) => {
     if (serving) return;
-    const child = spawn(process.execPath, [ENTRY_SCRIPT, 'spare'], {
-      cwd: '/',
-      detached: true,
-      stdio: 'ignore',
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', WASMTS_SPARE_IDLE_SECONDS: process.env.WASMTS_SPARE_IDLE_SECONDS },
-    });
+    const env = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      WASMTS_SPARE_IDLE_SECONDS: process.env.WASMTS_SPARE_IDLE_SECONDS,
+      [SPARE_NETWORK_ENV]: network,
+    };
+    // A spare for plain `ctr run` waits inside a fresh network namespace, loopback up.
+    const launch = daemonLaunch({ kind: network }, process.execPath, [ENTRY_SCRIPT, 'spare'], env);
+    const child = spawn(launch.command, launch.args, { cwd: '/', detached: true, stdio: 'ignore', env: launch.env });
     child.unref();
   });
 }
@@ -45,7 +51,8 @@ export function ensureSpare(): void {
 export async function runSpare(): Promise<void> {
   const pool = new WorkerPool(1);
   const control = net.createServer();
-  const controlPath = spareSocketPath();
+  const network: SpareNetwork = process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host';
+  const controlPath = spareSocketPath(network);
   let claimed = false;
 
   const idleSeconds = Number(process.env.WASMTS_SPARE_IDLE_SECONDS) || DEFAULT_IDLE_SECONDS;
@@ -68,7 +75,7 @@ export async function runSpare(): Promise<void> {
       claimed = true;
       clearTimeout(idle);
       control.close(); // unlinks the control socket: the next start finds no spare here
-      void takeOver(JSON.parse(buffer.slice(0, newline)) as ClaimRequest, pool).then(answer, (error: unknown) => {
+      void takeOver(JSON.parse(buffer.slice(0, newline)) as ClaimRequest, pool, network).then(answer, (error: unknown) => {
         answer({ ok: false, reason: String(error) });
         process.exit(1);
       });
@@ -83,7 +90,7 @@ export async function runSpare(): Promise<void> {
   chmodSync(controlPath, 0o600);
 }
 
-async function takeOver(request: ClaimRequest, pool: WorkerPool): Promise<ClaimReply> {
+async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareNetwork): Promise<ClaimReply> {
   for (const key of Object.keys(process.env)) delete process.env[key];
   for (const [key, value] of Object.entries(request.env)) if (value !== undefined) process.env[key] = value;
   const listener = await claimSocket(request.socketPath);
@@ -101,6 +108,6 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool): Promise<ClaimR
     listener,
     pool,
   );
-  ensureSpare();
+  ensureSpare(network);
   return { ok: true, pid: process.pid };
 }

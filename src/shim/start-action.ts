@@ -71,11 +71,11 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   if (bootstrap?.ttrpcAddress !== undefined && env.TTRPC_ADDRESS === undefined) env.TTRPC_ADDRESS = bootstrap.ttrpcAddress;
   // A live daemon of the group, else a warm spare daemon, else a cold one.
   const reused = await isServing(file);
-  // Spares wait in the host's network: a spec asking for a network namespace gets a daemon started inside it.
+  // Spares wait in the host's network or in a fresh namespace each; a spec naming a namespace gets a daemon started inside it.
   const netns = readNetworkNamespace(bundle);
   const claimed =
     !reused &&
-    netns.kind === 'host' &&
+    netns.kind !== 'path' &&
     (await claimSpare({
       namespace: flags.namespace,
       address: flags.address,
@@ -85,7 +85,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       bundle,
       debug: flags.debug,
       env,
-    }));
+    }, netns.kind));
   const server = reused || claimed ? undefined : await claimSocket(file);
   if (server !== undefined) {
     const listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;

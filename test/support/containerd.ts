@@ -108,16 +108,15 @@ export interface StopReport {
 
 export class PrivateContainerd extends CtrClient {
   private readonly baseDir: string;
+  private readonly launch: () => ChildProcess;
   private child: ChildProcess;
   private exited: Promise<void>;
 
-  private constructor(
-    info: ContainerdInfo,
-    baseDir: string,
-    private readonly launch: () => ChildProcess,
-  ) {
+  // No parameter properties: scripts run this file with Node's type stripping.
+  private constructor(info: ContainerdInfo, baseDir: string, launch: () => ChildProcess) {
     super(info);
     this.baseDir = baseDir;
+    this.launch = launch;
     this.child = launch();
     this.exited = exitOf(this.child);
   }

@@ -41,12 +41,13 @@ describe('how the daemon is launched', () => {
     expect(launch.env.WASMTS_SPARE).toBe('0');
   });
 
-  it('unshares a new namespace and brings its loopback up before exec-ing node', () => {
+  it('unshares a new namespace, brings its loopback up before exec-ing node, and keeps spares of that kind', () => {
     const launch = daemonLaunch({ kind: 'new' }, '/node', ['main.js', 'serve'], {});
     expect(launch.command).toMatch(/unshare$/);
     expect(launch.args.slice(0, 4)).toEqual(['--net', '--', '/bin/sh', '-c']);
     expect(launch.args[4]).toMatch(/ip link set lo up; exec "\$0" "\$@"$/);
     expect(launch.args.slice(5)).toEqual(['/node', 'main.js', 'serve']);
-    expect(launch.env.WASMTS_SPARE).toBe('0');
+    expect(launch.env.WASMTS_SPARE_NETWORK).toBe('new');
+    expect(launch.env.WASMTS_SPARE).toBeUndefined();
   });
 });
