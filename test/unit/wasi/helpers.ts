@@ -27,14 +27,18 @@ export function tempDir(prefix = 'wasi-'): string {
 }
 
 /** A FIFO with both ends open: `writeFd` to hand to the host, `reader` collecting what arrives. */
-export function fifoToCollector(dir: string, name = 'out.fifo'): { writeFd: number; collected: () => Promise<Buffer>; reader: net.Socket } {
+export function fifoToCollector(
+  dir: string,
+  name = 'out.fifo',
+  { retain = true }: { retain?: boolean } = {},
+): { writeFd: number; collected: () => Promise<Buffer>; reader: net.Socket } {
   const file = path.join(dir, name);
   execFileSync('mkfifo', [file]);
   const readFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const writeFd = fs.openSync(file, fs.constants.O_WRONLY);
   const reader = new net.Socket({ fd: readFd, readable: true, writable: false });
   const chunks: Buffer[] = [];
-  reader.on('data', (c: Buffer) => chunks.push(c));
+  if (retain) reader.on('data', (c: Buffer) => chunks.push(c));
   const ended = new Promise<Buffer>((resolve) => reader.on('end', () => resolve(Buffer.concat(chunks))));
   return { writeFd, collected: () => ended, reader };
 }
