@@ -1,3 +1,6 @@
+// Only the constants file: errors.ts is loaded by every shim action, the codec is not.
+import { StatusCode } from './ttrpc/status-code.js';
+
 /**
  * The project's typed errors. Every layer below the ttrpc adapter throws these;
  * the adapter (src/shim/task-ttrpc-adapter.ts) is the one place that turns them
@@ -16,26 +19,8 @@ export type ErrorCode =
   | 'ERR_UNAVAILABLE'
   | 'ERR_INTERNAL';
 
-/** gRPC status codes (google/rpc/code.proto). */
-export const GrpcCode = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const;
+/** gRPC status codes (google/rpc/code.proto), as the ttrpc layer names them. */
+export const GrpcCode = StatusCode;
 
 export abstract class WasmtsError extends Error {
   abstract readonly code: ErrorCode;
