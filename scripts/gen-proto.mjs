@@ -51,11 +51,16 @@ const LONG_OFF = [
   '$protobuf.configure();',
 ].join('\n');
 
+// proto/cri is the CRI API the integration tests speak through @grpc/proto-loader; the shim never uses it.
+const TEST_ONLY_DIRS = new Set([join(protoDir, 'cri')]);
+
 function listProtoFiles(dir) {
   const files = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...listProtoFiles(path));
+    if (entry.isDirectory()) {
+      if (!TEST_ONLY_DIRS.has(path)) files.push(...listProtoFiles(path));
+    }
     else if (entry.name.endsWith('.proto')) files.push(path);
   }
   return files;

@@ -1,22 +1,42 @@
 import { InvalidArgumentError } from '../errors.js';
+import { SandboxInstance } from '../instance/sandbox-instance.js';
 import { tcpListenAddresses } from '../oci/tcp-listen.js';
 import type { OpenedStdio, PreparedContainer, ProcessSpec, TaskServiceDeps } from './collaborators.js';
 import type { StdioPaths } from './events.js';
 import { ProcessRecord } from './process-record.js';
 
+/** CRI marks the pod's sandbox ("pause") container with this annotation, value `sandbox` (apps: `container`). */
+export const CRI_CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
+
+/** A Kubernetes pod's sandbox container: its image's program (a Linux pause binary) is never run. */
+export function isPodSandbox(annotations: Record<string, string>): boolean {
+  return annotations[CRI_CONTAINER_TYPE_ANNOTATION] === 'sandbox';
+}
+
 /**
  * Makes one process of a task, not yet started: resolves its module in the
  * rootfs, opens its stdio, has the engine load the module, and lets its
- * terminal (if any) signal it.
+ * terminal (if any) signal it. A pod's sandbox gets a built-in idle instance
+ * instead, reporting the daemon's pid: the daemon lives in the pod's network
+ * namespace, which CRI has the pod's containers join as /proc/<pid>/ns/net.
  */
 export async function createProcess(
-  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio'>,
+  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock'>,
   containerId: string,
   execId: string,
   container: PreparedContainer,
   spec: ProcessSpec,
   paths: StdioPaths,
 ): Promise<ProcessRecord> {
+  if (execId === '' && isPodSandbox(container.annotations)) {
+    const stdio: OpenedStdio = await deps.stdio.open(paths, { containerId, execId });
+    const instance = new SandboxInstance({
+      pid: deps.shimPid,
+      stdio: { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr },
+      ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
+    });
+    return new ProcessRecord(containerId, execId, instance, stdio, paths);
+  }
   const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
   const guestPath = spec.args[0];
   if (guestPath === undefined || guestPath === '') {

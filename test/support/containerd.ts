@@ -95,6 +95,15 @@ export interface StartOptions {
   logLevel?: string;
   /** Extra environment for containerd (and so for the shims it starts). */
   env?: Record<string, string>;
+  /** Enables the CRI plugin (disabled otherwise), with wasmts as the runtime handler `wasmts`. */
+  cri?: CriOptions;
+}
+
+export interface CriOptions {
+  /** The pod sandbox image; it must already be in namespace k8s.io, or CRI tries to pull it. */
+  sandboxImage: string;
+  /** CNI plugins and configuration for pods on a network of their own; default empty directories in the rig. */
+  cni?: { binDir: string; confDir: string };
 }
 
 export interface StopReport {
@@ -151,7 +160,7 @@ export class PrivateContainerd extends CtrClient {
       binDir: options.binDir ?? path.join(REPO_ROOT, 'bin'),
     };
     const configPath = path.join(baseDir, 'config.toml');
-    await writeFile(configPath, containerdConfig(info, options.logLevel ?? 'info'));
+    await writeFile(configPath, containerdConfig(info, options.logLevel ?? 'info', options.cri));
 
     const launch = (): ChildProcess => {
       const logFd = openSync(info.logPath, 'a');
@@ -253,9 +262,9 @@ function exitOf(child: ChildProcess): Promise<void> {
 }
 
 /** containerd's config: every path inside the rig, and no plugins the tests do not use. */
-function containerdConfig(info: ContainerdInfo, logLevel: string): string {
+function containerdConfig(info: ContainerdInfo, logLevel: string, cri: CriOptions | undefined): string {
   const disabled = [
-    'io.containerd.grpc.v1.cri',
+    ...(cri === undefined ? ['io.containerd.grpc.v1.cri'] : []),
     // Would create /opt/containerd on the host.
     'io.containerd.internal.v1.opt',
     'io.containerd.snapshotter.v1.aufs',
@@ -282,5 +291,36 @@ function containerdConfig(info: ContainerdInfo, logLevel: string): string {
     '[debug]',
     `  level = ${q(logLevel)}`,
     '',
+    ...(cri === undefined ? [] : criConfig(info, cri)),
   ].join('\n');
+}
+
+/**
+ * The CRI plugin's section: a `wasmts` runtime handler and nothing taken from
+ * the host (CNI plugins and configuration only from `cri.cni`).
+ */
+function criConfig(info: ContainerdInfo, cri: CriOptions): string[] {
+  const q = (s: string): string => JSON.stringify(s);
+  const section = '[plugins."io.containerd.grpc.v1.cri"]';
+  const base = path.dirname(info.root);
+  return [
+    section,
+    `  sandbox_image = ${q(cri.sandboxImage)}`,
+    '  disable_apparmor = true',
+    // This VM has no CAP_SYS_RESOURCE: let CRI clamp oom_score_adj to containerd's own.
+    '  restrict_oom_score_adj = true',
+    '  netns_mounts_under_state_dir = true',
+    '  stream_server_address = "127.0.0.1"',
+    '  stream_server_port = "0"',
+    `  [plugins."io.containerd.grpc.v1.cri".cni]`,
+    `    bin_dir = ${q(cri.cni?.binDir ?? path.join(base, 'cni', 'bin'))}`,
+    `    conf_dir = ${q(cri.cni?.confDir ?? path.join(base, 'cni', 'net.d'))}`,
+    '    max_conf_num = 1',
+    `  [plugins."io.containerd.grpc.v1.cri".containerd]`,
+    `    snapshotter = ${q(info.snapshotter)}`,
+    '    default_runtime_name = "wasmts"',
+    `    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmts]`,
+    `      runtime_type = ${q(WASMTS_RUNTIME)}`,
+    '',
+  ];
 }

@@ -18,9 +18,8 @@ const SHIM_SOCKET_DIR = '/run/containerd/s';
  * recognised by the containerd address in their argv or the TTRPC_ADDRESS
  * containerd put in their environment.
  */
-export async function killShimsOf(info: Pick<ContainerdInfo, 'address' | 'ttrpcAddress'>): Promise<number[]> {
-  const killed: number[] = [];
-  const sockets: string[] = [];
+export async function shimsOf(info: Pick<ContainerdInfo, 'address' | 'ttrpcAddress'>): Promise<{ pid: number; args: string[] }[]> {
+  const shims: { pid: number; args: string[] }[] = [];
   for (const pid of await listPids()) {
     if (pid === process.pid) continue;
     const [cmdline, environ] = await Promise.all([
@@ -29,16 +28,24 @@ export async function killShimsOf(info: Pick<ContainerdInfo, 'address' | 'ttrpcA
     ]);
     const args = cmdline.split('\0');
     const env = environ.split('\0');
-    if (args.includes(info.address) || env.includes(`TTRPC_ADDRESS=${info.ttrpcAddress}`)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-        killed.push(pid);
-      } catch {
-        // Already gone.
-      }
-      const socket = shimSocketPath(info.address, args);
-      if (socket !== undefined) sockets.push(socket);
+    if (args.includes(info.address) || env.includes(`TTRPC_ADDRESS=${info.ttrpcAddress}`)) shims.push({ pid, args });
+  }
+  return shims;
+}
+
+/** Kills what `shimsOf` finds, and removes the sockets of those it can name. */
+export async function killShimsOf(info: Pick<ContainerdInfo, 'address' | 'ttrpcAddress'>): Promise<number[]> {
+  const killed: number[] = [];
+  const sockets: string[] = [];
+  for (const { pid, args } of await shimsOf(info)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // Already gone.
     }
+    const socket = shimSocketPath(info.address, args);
+    if (socket !== undefined) sockets.push(socket);
   }
   for (let i = 0; i < 50 && killed.some(isAlive); i++) await sleep(100);
   // A killed shim cannot remove its socket; it lives outside the rig.

@@ -90,26 +90,36 @@ export class StubEngine implements Engine {
   }
 }
 
-export function harness() {
+export interface HarnessOptions {
+  /** The bundle spec's annotations (default none). */
+  annotations?: Record<string, string>;
+  /** Replaces the stdio opener, whose default hands out a made-up stdout fd 11. */
+  stdio?: StdioOpener;
+}
+
+export function harness(options: HarnessOptions = {}) {
   const engine = new StubEngine();
   const events: TaskEvent[] = [];
   const released: string[] = [];
+  /** Guest paths the task layer asked to resolve in the rootfs. */
+  const resolved: string[] = [];
   const preparer: ContainerPreparer = {
     async prepare(bundle): Promise<PreparedContainer> {
       return {
         rootfsPath: `${bundle}/rootfs`,
         process: { args: ['/app.wasm', 'a1'], env: ['A=1'], cwd: '/', terminal: false },
-        annotations: {},
+        annotations: { ...options.annotations },
         release: async () => {
           released.push(bundle);
         },
       };
     },
     async resolveEntrypoint(rootfsPath, guestPath) {
+      resolved.push(guestPath);
       return `${rootfsPath}${guestPath}`;
     },
   };
-  const stdio: StdioOpener = {
+  const stdio: StdioOpener = options.stdio ?? {
     async open(): Promise<OpenedStdio> {
       return { stdout: 11, close: async () => {} };
     },
@@ -124,7 +134,7 @@ export function harness() {
     shimPid: 42,
   };
   const service = new TaskService(deps);
-  return { service, engine, events, released };
+  return { service, engine, events, released, resolved };
 }
 
 export function createRequest(id: string): CreateTaskRequest {

@@ -1,0 +1,197 @@
+/**
+ * Kubernetes pods under RuntimeClass handler `wasmts`, driven through
+ * containerd's CRI plugin as kubelet drives it: one on the host's network, one
+ * on a network namespace of its own (from a fake CNI network that configures
+ * nothing, see fake-cni.ts). This file starts its own containerd (the shared
+ * rig runs without CRI) and imports the test images into k8s.io.
+ */
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrivateContainerd } from '../support/containerd.js';
+import { CriClient } from '../support/cri-client.js';
+import { FAKE_POD_IP, writeFakeCni } from '../support/fake-cni.js';
+import { IMAGES_DIR } from '../support/fixtures.js';
+import { TEST_IMAGES } from '../support/images.js';
+import { shimsOf } from '../support/rig-cleanup.js';
+
+const CRI_NAMESPACE = 'k8s.io';
+/** Any image does for the sandbox: wasmts never runs its entrypoint (here a Linux ELF, like pause). */
+const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
+const HOST_NETWORK = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
+const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
+
+let containerd: PrivateContainerd;
+let cri: CriClient;
+let logDirectory: string;
+let cniDirectory: string;
+
+beforeAll(async () => {
+  cniDirectory = await mkdtemp(path.join(tmpdir(), 'wasmts-cri-cni-'));
+  containerd = await PrivateContainerd.start({
+    namespace: CRI_NAMESPACE,
+    cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: await writeFakeCni(cniDirectory) },
+    // No warm spare daemons, so that "no shim remains" means no process at all.
+    env: { WASMTS_SPARE: '0' },
+  });
+  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode]) {
+    await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
+  }
+  cri = new CriClient(containerd.address);
+  logDirectory = await mkdtemp(path.join(tmpdir(), 'wasmts-cri-pod-logs-'));
+});
+
+afterAll(async () => {
+  cri?.close();
+  const report = await containerd?.stop();
+  for (const dir of [logDirectory, cniDirectory]) {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  }
+  expect(report?.killedShims ?? []).toEqual([]);
+});
+
+type ContainerStatus = { state: string; exit_code: number; reason: string; log_path: string };
+type PodConfig = { metadata: { name: string }; linux: { security_context: { namespace_options: object } } };
+type SpecNamespace = { type: string; path?: string };
+
+function podConfig(name: string, namespaceOptions: object): PodConfig {
+  const uid = `uid-${name}-${process.pid}-${Date.now()}`;
+  return {
+    metadata: { name, uid, namespace: 'default', attempt: 0 },
+    hostname: name,
+    log_directory: path.join(logDirectory, name),
+    labels: { 'io.kubernetes.pod.uid': uid },
+    linux: { security_context: { namespace_options: namespaceOptions } },
+  } as PodConfig;
+}
+
+/** RunPodSandbox with handler wasmts; returns the pod id, the pid CRI holds for it, and what CRI reports. */
+async function runPod(config: PodConfig) {
+  const { pod_sandbox_id: podId } = await cri.runtimeCall<{ pod_sandbox_id: string }>('RunPodSandbox', {
+    config,
+    runtime_handler: 'wasmts',
+  });
+  const { status, info } = await cri.runtimeCall<{ status: { state: string; network: { ip: string } }; info: Record<string, string> }>(
+    'PodSandboxStatus',
+    { pod_sandbox_id: podId, verbose: true },
+  );
+  const verbose = JSON.parse(info.info ?? '{}') as { pid?: number; runtimeSpec?: { linux?: { namespaces?: SpecNamespace[] } } };
+  return { podId, status, pid: verbose.pid ?? 0, namespaces: verbose.runtimeSpec?.linux?.namespaces ?? [] };
+}
+
+/** CreateContainer + StartContainer, then ContainerStatus until it has exited. */
+async function runToExit(podId: string, pod: PodConfig, name: string, image: string, command: string[] = []) {
+  const { container_id: containerId } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
+    pod_sandbox_id: podId,
+    config: {
+      metadata: { name, attempt: 0 },
+      image: { image },
+      command,
+      log_path: `${name}/0.log`,
+      linux: { security_context: { namespace_options: pod.linux.security_context.namespace_options } },
+    },
+    sandbox_config: pod,
+  });
+  await cri.runtimeCall('StartContainer', { container_id: containerId });
+  return until(`container ${name} to exit`, async () => {
+    const { status, info } = await cri.runtimeCall<{ status: ContainerStatus; info: Record<string, string> }>(
+      'ContainerStatus',
+      { container_id: containerId, verbose: true },
+      5_000,
+    );
+    if (status.state !== 'CONTAINER_EXITED') return undefined;
+    const verbose = JSON.parse(info.info ?? '{}') as { runtimeSpec?: { linux?: { namespaces?: SpecNamespace[] } } };
+    return { ...status, namespaces: verbose.runtimeSpec?.linux?.namespaces ?? [] };
+  });
+}
+
+/** StopPodSandbox + RemovePodSandbox, then nothing of the pod may remain: no sandbox, no container, no shim process. */
+async function removePod(podId: string, sandboxPid: number): Promise<void> {
+  await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
+  await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
+  const { items } = await cri.runtimeCall<{ items: unknown[] }>('ListPodSandbox', {});
+  expect(items).toEqual([]);
+  const { containers } = await cri.runtimeCall<{ containers: unknown[] }>('ListContainers', {});
+  expect(containers).toEqual([]);
+  // The sandbox's pid is its daemon's: once the pod is gone, so is every shim process.
+  await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+  expect(await isRunning(sandboxPid)).toBe(false);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Running, as opposed to gone or a zombie its reaper (containerd, a subreaper) has not collected yet. */
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== '' && state !== 'Z' && state !== 'X';
+}
+
+describe('a pod with RuntimeClass handler wasmts', () => {
+  it('runs a wasm container in a host-network pod, logs its output through CRI and cleans up', async () => {
+    const pod = podConfig('hello-pod', HOST_NETWORK);
+    const { podId, status: sandbox, pid: sandboxPid } = await runPod(pod);
+    expect(sandbox.state).toBe('SANDBOX_READY');
+    expect(sandboxPid).toBeGreaterThan(0);
+    expect(await isRunning(sandboxPid)).toBe(true);
+
+    const hello = await runToExit(podId, pod, 'hello', TEST_IMAGES.hello.reference);
+    expect(hello.exit_code).toBe(0);
+    expect(hello.log_path).toBe(path.join(logDirectory, 'hello-pod', 'hello', '0.log'));
+    // CRI log lines: `<time> <stream> <F|P> <text>`; containerd may write the last lines just after the exit.
+    const log = await until(
+      'the container log',
+      async () => {
+        const text = await readFile(hello.log_path, 'utf8').catch(() => '');
+        return text.includes('stderr F hello on stderr') && text.includes('stdout F hello from wasm') ? text : undefined;
+      },
+      5_000,
+    );
+    expect(log).toMatch(/^\S+ stdout F hello from wasm$/m);
+
+    // A second container of the same pod, in the same daemon: its exit code reaches CRI.
+    const failed = await runToExit(podId, pod, 'exit-3', TEST_IMAGES.exitCode.reference, ['/exit-code.wasm', '3']);
+    expect(failed).toMatchObject({ exit_code: 3, reason: 'Error' });
+    expect(await isRunning(sandboxPid)).toBe(true);
+    // One daemon serves the whole pod, and the sandbox reports its pid.
+    expect((await shimsOf(containerd.info)).map((shim) => shim.pid)).toEqual([sandboxPid]);
+
+    await removePod(podId, sandboxPid);
+  });
+
+  it("keeps a pod's containers in the network namespace CNI set up for the pod", async () => {
+    const pod = podConfig('netns-pod', POD_NETWORK);
+    const { podId, status: sandbox, pid: sandboxPid, namespaces } = await runPod(pod);
+    expect(sandbox).toMatchObject({ state: 'SANDBOX_READY', network: { ip: FAKE_POD_IP } });
+    const pinned = namespaces.find((ns) => ns.type === 'network')?.path ?? '';
+    expect(pinned).not.toBe('');
+    // The sandbox's pid (its daemon) lives in the pod's namespace, not the host's.
+    const [podNet, daemonNet, hostNet] = await Promise.all([
+      stat(pinned).then((st) => `net:[${st.ino}]`),
+      readlink(`/proc/${sandboxPid}/ns/net`),
+      readlink('/proc/self/ns/net'),
+    ]);
+    expect(daemonNet).toBe(podNet);
+    expect(daemonNet).not.toBe(hostNet);
+
+    const hello = await runToExit(podId, pod, 'hello', TEST_IMAGES.hello.reference);
+    expect(hello.exit_code).toBe(0);
+    // CRI has the container join the sandbox's namespace through its pid.
+    expect(hello.namespaces).toContainEqual({ type: 'network', path: `/proc/${sandboxPid}/ns/net` });
+
+    await removePod(podId, sandboxPid);
+    expect(existsSync(pinned)).toBe(false);
+  });
+});
