@@ -20,6 +20,10 @@ export class WorkerInstance implements Instance {
   private readonly exited: Promise<ExitResult>;
   private resolveExit!: (result: ExitResult) => void;
   private ended = false;
+  private resolveWorkerEnded!: () => void;
+  private readonly workerEnded = new Promise<void>((resolve) => {
+    this.resolveWorkerEnded = resolve;
+  });
   private exitReported = false;
   private drainTimer: NodeJS.Timeout | undefined;
   /** The status to report when the worker goes away, once decided (guest exit or signal). */
@@ -138,6 +142,9 @@ export class WorkerInstance implements Instance {
   }
 
   async delete(): Promise<void> {
+    // A guest that exited may still be flushing its last output: let it finish
+    // (bounded by the drain timeout) rather than cut the tail off.
+    if (this.exitReported && !this.ended) await this.workerEnded;
     if (!this.ended) await this.kill(9);
     await this.exited;
   }
@@ -178,6 +185,7 @@ export class WorkerInstance implements Instance {
 
   private onWorkerExit(): void {
     this.ended = true;
+    this.resolveWorkerEnded();
     this.control.forget();
     const pending = [...new Set(this.waiters.values())];
     this.waiters.clear();

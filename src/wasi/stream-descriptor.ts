@@ -168,9 +168,27 @@ export class StreamDescriptor extends Descriptor {
     return this.#writeWaiters.subscribe(wake);
   }
 
-  /** The writer is done (the shim's CloseIO): reads return what is buffered, then end of file. */
+  /** The writer is done (the shim's CloseIO): reads return every byte written so far, then end of file. */
   endInput(): void {
     if (!this.#readable || this.#ended) return;
+    // What the client wrote before it said it was done may still sit in the stream's
+    // buffer and in the pipe: take all of it, in order, before the end.
+    for (let chunk: Buffer | null = this.#socket.read() as Buffer | null; chunk !== null; chunk = this.#socket.read() as Buffer | null) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
+    const scratch = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(this.#hostFd, scratch);
+      } catch {
+        break; // EAGAIN: the pipe is empty
+      }
+      if (n === 0) break;
+      this.#chunks.push(Buffer.from(scratch.subarray(0, n)));
+      this.#buffered += n;
+    }
     this.#ended = true;
     this.#socket.pause();
     this.#readWaiters.notify();

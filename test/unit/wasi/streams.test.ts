@@ -10,6 +10,24 @@ import { Probe, fifoFromWriter, fifoToCollector, tempDir } from './helpers.js';
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('streams', () => {
+  it('gives the guest every byte still in the stdin pipe when stdin is closed (CloseIO), then end of file', async () => {
+    const input = fifoFromWriter(tempDir());
+    const probe = await Probe.create({ stdin: input.readFd });
+    const sent = 'abcdefgh'.repeat(6 * 1024); // 48 KiB, all of it in the pipe before the guest reads
+    await new Promise<void>((resolve) => input.writer.write(sent, () => resolve()));
+    probe.host.closeStdin();
+    let received = '';
+    for (;;) {
+      const [errno, text] = await probe.read(0, 16 * 1024);
+      expect(errno).toBe(0);
+      if (text === '') break;
+      received += text;
+    }
+    expect(received).toBe(sent);
+    input.writer.destroy();
+    await probe.host.close();
+  });
+
   it('answers EPIPE, without crashing, once the stdout reader is gone', async () => {
     const out = fifoToCollector(tempDir());
     const probe = await Probe.create({ stdout: out.writeFd });
