@@ -45,7 +45,21 @@ export class WorkerPool {
   private readonly ready: Promise<BootedWorker>[] = [];
   private closed = false;
 
-  constructor(private readonly spares = 1) {
+  private spares: number;
+
+  constructor(spares = 1) {
+    this.spares = spares;
+    this.refill();
+  }
+
+  /**
+   * How many booted workers to keep waiting. A daemon whose group expects more
+   * containers (a pod, a shared group) keeps one; a daemon of a single container
+   * keeps none once its guest runs, and an exec then boots its own worker.
+   */
+  setSpares(spares: number): void {
+    this.spares = spares;
+    for (const extra of this.ready.splice(spares)) void extra.then((b) => b.worker.terminate(), () => undefined);
     this.refill();
   }
 

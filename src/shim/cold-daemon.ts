@@ -2,7 +2,7 @@ import net from 'node:net';
 import { WorkerPool } from '../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import type { ShimFlags } from './flags.js';
-import { LISTEN_FD } from './handoff.js';
+import { LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
 import { ensureSpare, SPARE_NETWORK_ENV } from './spare.js';
 
 
@@ -24,6 +24,7 @@ export function serveColdDaemon(flags: ShimFlags): void {
       socketPath: flags.socket,
       debug: flags.debug,
       logFd: 2,
+      sharedGroup: process.env[SHARED_GROUP_ENV] === '1',
     },
     listener,
     pool,

@@ -22,6 +22,8 @@ export interface GroupConfig {
   debug: boolean;
   /** Where logs go: the bundle's `log` FIFO. */
   logFd: number;
+  /** More containers will join the group: keep a guest worker booted for them. */
+  sharedGroup: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface GroupConfig {
  * once no task remains. `pool` holds its booted guest workers.
  */
 export function serveGroup(config: GroupConfig, listener: net.Server, pool: WorkerPool): void {
+  pool.setSpares(config.sharedGroup ? 1 : 0);
   const logger = createLogger(config.logFd, { debug: config.debug, namespace: config.namespace });
   const events = new EventPublisher({ address: config.ttrpcAddress, namespace: config.namespace, logger });
   const service = new TaskService({

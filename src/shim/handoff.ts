@@ -23,6 +23,8 @@ export interface ClaimRequest {
   socketPath: string;
   bundle: string;
   debug: boolean;
+  /** Whether more containers will join this group (a pod, or a shared group annotation). */
+  sharedGroup: boolean;
   /** containerd's environment as `start` received it. */
   env: Record<string, string | undefined>;
 }
@@ -48,6 +50,9 @@ export function spareSocketPath(network: SpareNetwork = 'host'): string {
   const key = `${process.execPath}\u0000${ENTRY_SCRIPT}\u0000${mtime}\u0000${network}`;
   return path.join(DEFAULT_SOCKET_DIR, `wasmts-spare-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
 }
+
+/** Set in a cold daemon's environment when more containers will join its group. */
+export const SHARED_GROUP_ENV = 'WASMTS_SHARED_GROUP';
 
 /** Spares are on unless containerd's environment says WASMTS_SPARE=0. */
 export function sparesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -104,6 +104,7 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareN
       socketPath: request.socketPath,
       debug: request.debug,
       logFd: openLog(request.bundle),
+      sharedGroup: request.sharedGroup,
     },
     listener,
     pool,

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from './group-socket.js';
-import { ENTRY_SCRIPT, LISTEN_FD } from './handoff.js';
+import { ENTRY_SCRIPT, LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
 import { daemonLaunch, readNetworkNamespace } from './network-namespace.js';
 import { claimSpare } from './spare-client.js';
 import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
@@ -55,7 +55,9 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   const bootstrap = await parseBootstrapParams(stdin, flags.id, flags.namespace);
   const socketDir = bootstrap?.socketDir ?? DEFAULT_SOCKET_DIR;
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  const file = socketPath(flags.address, flags.namespace, groupId(flags.id, readAnnotations(bundle)), socketDir);
+  const group = groupId(flags.id, readAnnotations(bundle));
+  const sharedGroup = group !== flags.id;
+  const file = socketPath(flags.address, flags.namespace, group, socketDir);
   const address = socketUri(file);
   // Which task API containerd should speak may take a question to containerd: ask while the daemon boots.
   const taskApi: Promise<TaskApiVersion> = chooseTaskApi({
@@ -84,6 +86,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       socketPath: file,
       bundle,
       debug: flags.debug,
+      sharedGroup,
       env,
     }, netns.kind));
   const server = reused || claimed ? undefined : await claimSocket(file);
@@ -100,7 +103,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       ...(flags.debug ? ['-debug'] : []),
       'serve',
     ];
-    const launch = daemonLaunch(netns, process.execPath, args, env);
+    const launch = daemonLaunch(netns, process.execPath, args, sharedGroup ? { ...env, [SHARED_GROUP_ENV]: '1' } : env);
     const child = spawn(launch.command, launch.args, {
       cwd: bundle,
       detached: true,

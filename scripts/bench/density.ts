@@ -1,0 +1,116 @@
+/**
+ * Density: memory of the shim processes for N long-running containers, wasmts
+ * against containerd's runc shim, in the same run on a private containerd.
+ * wasmts is measured twice: one daemon per container (the default for `ctr
+ * run`), and all N in one daemon group (as the containers of a pod are).
+ * Memory is the sum of the shim processes' RSS, plus, for runc, the container
+ * processes themselves (busybox sleep), since a wasm guest lives inside its shim.
+ *
+ *   scripts/bench-density [--containers N]
+ */
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildImage } from '../../src/oci/image-builder.ts';
+import { PrivateContainerd } from '../../test/support/containerd.ts';
+import { ensureFixtures, fixturePath, IMAGES_DIR } from '../../test/support/fixtures.ts';
+
+const { values } = parseArgs({ options: { containers: { type: 'string', default: '10' } } });
+const count = Math.max(2, Number(values.containers));
+
+const WASM_IMAGE = 'docker.io/wasmts/bench-ticker:latest';
+const LINUX_IMAGE = 'docker.io/wasmts/bench-sleep:latest';
+
+async function writeImages(): Promise<{ wasm: string; linux: string }> {
+  await ensureFixtures();
+  await mkdir(IMAGES_DIR, { recursive: true });
+  const wasm = path.join(IMAGES_DIR, 'bench-ticker.tar');
+  const linux = path.join(IMAGES_DIR, 'bench-sleep.tar');
+  const ticker = await buildImage({
+    reference: WASM_IMAGE,
+    entrypoint: ['/ticker.wasm'],
+    files: [{ path: '/ticker.wasm', data: await readFile(fixturePath('ticker.wasm')), mode: 0o755 }],
+  });
+  await writeFile(wasm, ticker.tar);
+  const busybox = await buildImage({
+    reference: LINUX_IMAGE,
+    entrypoint: ['/bin/busybox', 'sleep', '3600'],
+    platform: { os: 'linux', architecture: 'amd64' },
+    files: [{ path: '/bin/busybox', data: await readFile('/bin/busybox'), mode: 0o755 }],
+  });
+  await writeFile(linux, busybox.tar);
+  return { wasm, linux };
+}
+
+/** RSS in KiB of every process whose command line contains all of `needles`. */
+async function rssOf(...needles: string[]): Promise<{ processes: number; kib: number }> {
+  let processes = 0;
+  let kib = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      if (!needles.every((n) => cmdline.includes(n))) continue;
+      const status = await readFile(`/proc/${entry}/status`, 'utf8');
+      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (rss === null) continue;
+      processes++;
+      kib += Number(rss[1]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { processes, kib };
+}
+
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+
+async function main(): Promise<void> {
+  const images = await writeImages();
+  const containerd = await PrivateContainerd.start({ namespace: 'wasmts-bench', env: { WASMTS_SPARE: '0' } });
+  const rows: { name: string; processes: number; kib: number }[] = [];
+  try {
+    await containerd.importImage(images.wasm);
+    await containerd.importImage(images.linux);
+    const scenarios = [
+      { name: `wasmts, ${count} daemons`, runtime: 'io.containerd.wasmts.v1', image: WASM_IMAGE, group: false },
+      { name: `wasmts, 1 daemon (one group)`, runtime: 'io.containerd.wasmts.v1', image: WASM_IMAGE, group: true },
+      { name: `runc, ${count} shims + sleeps`, runtime: 'io.containerd.runc.v2', image: LINUX_IMAGE, group: false },
+    ];
+    for (const s of scenarios) {
+      const ids = Array.from({ length: count }, (_, i) => `density-${rows.length}-${i}`);
+      for (const id of ids) {
+        const annotation = s.group ? ['--annotation', 'io.containerd.wasmts.v1.group=density'] : [];
+        await containerd.ctrOk(['run', '-d', '--net-host', ...annotation, '--runtime', s.runtime, s.image, id], { timeoutMs: 30_000 });
+      }
+      await sleep(2_000); // settled: guests asleep, heaps grown
+      const shims =
+        s.runtime === 'io.containerd.runc.v2'
+          ? await rssOf('containerd-shim-runc-v2', containerd.address)
+          : await rssOf('dist/main.js', containerd.address);
+      const guests = s.runtime === 'io.containerd.runc.v2' ? await rssOf('busybox', 'sleep', '3600') : { processes: 0, kib: 0 };
+      rows.push({ name: s.name, processes: shims.processes + guests.processes, kib: shims.kib + guests.kib });
+      for (const id of ids) {
+        await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      }
+      await sleep(500);
+      for (const id of ids) {
+        await containerd.ctr(['task', 'delete', id]);
+        await containerd.ctr(['container', 'delete', id]);
+      }
+    }
+  } finally {
+    await containerd.stop();
+  }
+  const runc = rows[2]!;
+  console.log(`memory of ${count} running containers (RSS of shim processes, and of runc's container processes):`);
+  for (const row of rows) {
+    console.log(
+      `  ${row.name.padEnd(32)} ${mib(row.kib).padStart(7)} MiB in ${row.processes} processes, ` +
+        `${mib(row.kib / count)} MiB per container, ratio to runc ${(row.kib / runc.kib).toFixed(2)}`,
+    );
+  }
+}
+
+await main();
