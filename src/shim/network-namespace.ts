@@ -9,13 +9,13 @@
  * `nsenter --net=<path>` (and iproute2's `ip` for loopback). Kept free of
  * heavy imports: `start` loads this for every container.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
 export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
 
-interface SpecNamespaces {
+export interface SpecNamespaces {
   linux?: { namespaces?: { type?: unknown; path?: unknown }[] };
 }
 
@@ -27,14 +27,8 @@ export function networkNamespaceFrom(spec: SpecNamespaces): NetworkNamespace {
   return { kind: 'new' };
 }
 
-/** The network namespace `<bundle>/config.json` asks for; the host's if it cannot be read (start's other checks report that). */
-export function readNetworkNamespace(bundle: string): NetworkNamespace {
-  let spec: SpecNamespaces;
-  try {
-    spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as SpecNamespaces;
-  } catch {
-    return { kind: 'host' };
-  }
+/** The network namespace a spec asks for, refusing a path that does not exist. */
+export function requireNetworkNamespace(spec: SpecNamespaces): NetworkNamespace {
   const ns = networkNamespaceFrom(spec);
   if (ns.kind === 'path' && !existsSync(ns.path)) {
     throw new InvalidArgumentError(`the OCI spec asks for network namespace ${ns.path}, which does not exist`);

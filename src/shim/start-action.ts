@@ -6,24 +6,30 @@ import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from './group-socket.js';
 import { ENTRY_SCRIPT, LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
-import { daemonLaunch, readNetworkNamespace } from './network-namespace.js';
+import { daemonLaunch, requireNetworkNamespace, type SpecNamespaces } from './network-namespace.js';
 import { claimSpare } from './spare-client.js';
 import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
 import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
 import { cachedVersionQuery } from './version-cache.js';
 
 
-function readAnnotations(bundle: string): Record<string, string> {
+interface StartSpec extends SpecNamespaces {
+  annotations?: Record<string, unknown>;
+}
+
+/** The bundle's OCI spec, read once: `start` needs its annotations and its network namespace. */
+function readSpec(bundle: string): StartSpec {
   try {
-    const spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as {
-      annotations?: Record<string, unknown>;
-    };
-    return Object.fromEntries(
-      Object.entries(spec.annotations ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
-    );
+    return JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as StartSpec;
   } catch {
-    return {};
+    return {}; // Create reports a missing or broken spec, with its path
   }
+}
+
+function annotationsOf(spec: StartSpec): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(spec.annotations ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 function writeAddressFile(bundle: string, address: string): void {
@@ -55,7 +61,8 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   const bootstrap = await parseBootstrapParams(stdin, flags.id, flags.namespace);
   const socketDir = bootstrap?.socketDir ?? DEFAULT_SOCKET_DIR;
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  const group = groupId(flags.id, readAnnotations(bundle));
+  const spec = readSpec(bundle);
+  const group = groupId(flags.id, annotationsOf(spec));
   const sharedGroup = group !== flags.id;
   const file = socketPath(flags.address, flags.namespace, group, socketDir);
   const address = socketUri(file);
@@ -74,7 +81,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   // A live daemon of the group, else a warm spare daemon, else a cold one.
   const reused = await isServing(file);
   // Spares wait in the host's network or in a fresh namespace each; a spec naming a namespace gets a daemon started inside it.
-  const netns = readNetworkNamespace(bundle);
+  const netns = requireNetworkNamespace(spec);
   const claimed =
     !reused &&
     netns.kind !== 'path' &&

@@ -146,3 +146,18 @@ export function totalLength(iovs: Uint8Array[]): number {
   for (const iov of iovs) total += iov.length;
   return total;
 }
+
+/** The iovecs that remain once the first `bytes` of them were consumed. */
+export function skipBytes(views: Uint8Array[], bytes: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let left = bytes;
+  for (const view of views) {
+    if (left >= view.length) {
+      left -= view.length;
+      continue;
+    }
+    out.push(view.subarray(left));
+    left = 0;
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import { FdFlags, Filetype, RiFlags, Rights, STREAM_RIGHTS, SdFlags } from './ab
 import { Descriptor, type Filestat, type Readiness } from './descriptor.js';
 import { Errno, fail } from './errno.js';
 import { type HostContext, type ImportTable, thenStore } from './host-context.js';
-import { totalLength } from './memory-view.js';
+import { skipBytes, totalLength } from './memory-view.js';
 import { Notifier, StreamDescriptor } from './stream-descriptor.js';
 
 /** A socket the embedder hands to the instance, e.g. a listening TCP socket. */
@@ -144,24 +144,10 @@ async function readAll(socket: StreamDescriptor, views: () => Uint8Array[]): Pro
   const total = totalLength(views());
   let done = 0;
   while (done < total) {
-    const rest = (): Uint8Array[] => skip(views(), done);
+    const rest = (): Uint8Array[] => skipBytes(views(), done);
     const n = await socket.read(rest);
     if (n === 0) break;
     done += n;
   }
   return done;
-}
-
-function skip(views: Uint8Array[], bytes: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let left = bytes;
-  for (const view of views) {
-    if (left >= view.length) {
-      left -= view.length;
-      continue;
-    }
-    out.push(view.subarray(left));
-    left = 0;
-  }
-  return out;
 }

@@ -3,7 +3,7 @@ import { FdFlags, Filetype, STREAM_RIGHTS } from './abi.js';
 import type { IovecSource, Readiness } from './descriptor.js';
 import { Errno, WasiError, errnoOf, fail } from './errno.js';
 import { type Family, type SocketAddress, SockType, anyAddress, socketAddressOf } from './ip-address.js';
-import { totalLength } from './memory-view.js';
+import { skipBytes, totalLength } from './memory-view.js';
 import { type Received, type RecvFlags, SockOpt, SocketDescriptor, retrying } from './socket-descriptor.js';
 import { Notifier, StreamDescriptor } from './stream-descriptor.js';
 import { TcpListener, listenTcp } from './tcp-listener.js';
@@ -151,7 +151,7 @@ export class TcpSocketDescriptor extends SocketDescriptor {
     const total = totalLength(iovs());
     let done = 0;
     while (done < total) {
-      const rest = (): Uint8Array[] => skip(iovs(), done);
+      const rest = (): Uint8Array[] => skipBytes(iovs(), done);
       let n: number;
       try {
         n = await retrying(() => once(rest), ready, this.nonblocking, timeout);
@@ -285,18 +285,4 @@ export class TcpSocketDescriptor extends SocketDescriptor {
     // Accepted connections wait paused (pauseOnConnect); the guest owns this one now.
     socket.resume();
   }
-}
-
-function skip(views: Uint8Array[], bytes: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let left = bytes;
-  for (const view of views) {
-    if (left >= view.length) {
-      left -= view.length;
-      continue;
-    }
-    out.push(view.subarray(left));
-    left = 0;
-  }
-  return out;
 }

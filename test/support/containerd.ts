@@ -50,9 +50,12 @@ export interface CtrOptions {
 /** Runs `ctr` against one containerd and namespace. */
 export class CtrClient {
   readonly info: ContainerdInfo;
+  /** The ctr to run: the host's, or the one shipped with another containerd version. */
+  readonly ctrBinary: string;
 
-  constructor(info: ContainerdInfo) {
+  constructor(info: ContainerdInfo, ctrBinary: string = CTR_BINARY) {
     this.info = info;
+    this.ctrBinary = ctrBinary;
   }
 
   get address(): string {
@@ -66,7 +69,7 @@ export class CtrClient {
   /** `ctr --address <sock> --namespace <ns> ...args`; never throws for a non-zero exit. */
   ctr(args: readonly string[], options: CtrOptions = {}): Promise<CommandResult> {
     const namespace = options.namespace ?? this.info.namespace;
-    return runCommand(CTR_BINARY, ['--address', this.info.address, '--namespace', namespace, ...args], {
+    return runCommand(this.ctrBinary, ['--address', this.info.address, '--namespace', namespace, ...args], {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.input === undefined ? {} : { input: options.input }),
       // ctr picks its default snapshotter from this variable.

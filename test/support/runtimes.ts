@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CtrClient, type ContainerdInfo, type CtrOptions } from './containerd.js';
+import { CtrClient, type ContainerdInfo } from './containerd.js';
 import { REPO_ROOT } from './fixtures.js';
 import { describeResult, runCommand, type CommandResult, type RunOptions } from './run-command.js';
 
@@ -104,8 +104,6 @@ export async function useDaemon(name: DaemonName): Promise<() => Promise<void>> 
 
 /** `ctr` of the daemon's own version, on its socket. */
 export class MatrixCtr extends CtrClient {
-  readonly ctrBinary: string;
-
   constructor(name: ContainerdName, namespace = MATRIX_NAMESPACE) {
     const address = socketOf(name);
     const info: ContainerdInfo = {
@@ -118,43 +116,8 @@ export class MatrixCtr extends CtrClient {
       logPath: path.join(RUNTIMES_PREFIX, 'log', `${name}.log`),
       binDir: path.join(REPO_ROOT, 'bin'),
     };
-    super(info);
-    this.ctrBinary = path.join(RUNTIMES_PREFIX, name, 'usr', 'bin', 'ctr');
+    super(info, path.join(RUNTIMES_PREFIX, name, 'usr', 'bin', 'ctr'));
   }
-
-  override ctr(args: readonly string[], options: CtrOptions = {}): Promise<CommandResult> {
-    return runCommand(this.ctrBinary, ['--address', this.address, '--namespace', options.namespace ?? this.namespace, ...args], {
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      ...(options.input === undefined ? {} : { input: options.input }),
-    });
-  }
-}
-
-/** Runs `ctr events` of `ctrBinary` around `action`; returns the task events it printed, in order. */
-export async function captureEventsWith(
-  ctr: MatrixCtr | CtrClient,
-  action: () => Promise<unknown>,
-): Promise<Array<{ topic: string; body: Record<string, unknown> }>> {
-  const binary = ctr instanceof MatrixCtr ? ctr.ctrBinary : '/usr/bin/ctr';
-  const child = spawn(binary, ['--address', ctr.address, '--namespace', ctr.namespace, 'events'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  await sleep(300); // subscribed
-  try {
-    await action();
-    await sleep(500); // the last events reach the subscriber
-  } finally {
-    clearTimeout(guard);
-    child.kill('SIGTERM');
-  }
-  return output
-    .split('\n')
-    .map((line) => /\s(\/tasks\/[a-z-]+)\s(\{.*\})$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ topic: m[1]!, body: JSON.parse(m[2]!) as Record<string, unknown> }));
 }
 
 /** The prefix's docker CLI on one dockerd. */

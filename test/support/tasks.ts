@@ -61,18 +61,20 @@ export interface SeenEvent {
   body: Record<string, unknown>;
 }
 
-/** Runs `ctr events` around `action` and returns the task events it printed, in order. */
+/** Runs the client's `ctr events` around `action` and returns the task events it printed, in order. */
 export async function captureEvents(containerd: CtrClient, action: () => Promise<unknown>): Promise<SeenEvent[]> {
-  const child = spawn('/usr/bin/ctr', ['--address', containerd.address, '--namespace', containerd.namespace, 'events'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(containerd.ctrBinary, ['--address', containerd.address, '--namespace', containerd.namespace, 'events'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000); // never outlives the test
   await sleep(300); // subscribed
   try {
     await action();
     await sleep(500); // the last events reach the subscriber
   } finally {
+    clearTimeout(guard);
     child.kill('SIGTERM');
   }
   return output

@@ -11,7 +11,6 @@ import type { CtrClient } from '../../support/containerd.js';
 import { IMAGES_DIR, REPO_ROOT } from '../../support/fixtures.js';
 import { TEST_IMAGES, uniqueId, useContainerd, WASMTS_RUNTIME } from '../../support/rig.js';
 import {
-  captureEventsWith,
   type ContainerdName,
   MatrixCtr,
   matrixDaemon,
@@ -19,7 +18,7 @@ import {
   retried,
   useDaemon,
 } from '../../support/runtimes.js';
-import { waitForStatus } from '../../support/tasks.js';
+import { captureEvents, waitForStatus } from '../../support/tasks.js';
 
 interface Row {
   label: string;
@@ -129,7 +128,7 @@ describe.each(rows)('$label', (row) => {
 
   it('publishes /tasks/create, /tasks/start, /tasks/exit and /tasks/delete in order', async () => {
     const id = uniqueId('events');
-    const events = await captureEventsWith(containerd, () =>
+    const events = await captureEvents(containerd, () =>
       containerd.ctr(['run', '--rm', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.exitCode.reference, id, '/exit-code.wasm', '5']),
     );
     const mine = events.filter((e) => e.body.container_id === id);

@@ -1,8 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { daemonLaunch, networkNamespaceFrom, readNetworkNamespace } from '../../../src/shim/network-namespace.js';
+import { daemonLaunch, networkNamespaceFrom, requireNetworkNamespace } from '../../../src/shim/network-namespace.js';
 
 describe('the network namespace a spec asks for', () => {
   it('is the host when the spec lists no network namespace (ctr run --net-host)', () => {
@@ -23,9 +20,8 @@ describe('the network namespace a spec asks for', () => {
   });
 
   it('refuses a path that does not exist, naming it', () => {
-    const bundle = mkdtempSync(path.join(os.tmpdir(), 'netns-'));
-    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ linux: { namespaces: [{ type: 'network', path: '/nonexistent/ns' }] } }));
-    expect(() => readNetworkNamespace(bundle)).toThrow(/\/nonexistent\/ns/);
+    const spec = { linux: { namespaces: [{ type: 'network', path: '/nonexistent/ns' }] } };
+    expect(() => requireNetworkNamespace(spec)).toThrow(/\/nonexistent\/ns/);
   });
 });
 
