@@ -5,10 +5,10 @@ import type { ExitResult, Instance, InstanceStats } from './instance.js';
 import { threadCpu } from './thread-cpu.js';
 import type { WorkerInspector } from './worker-inspector.js';
 import type { BootedWorker } from './worker-pool.js';
-import type { FromWorker, ToWorker, WorkerGuestConfig } from './worker-protocol.js';
+import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWorker, type WorkerGuestConfig } from './worker-protocol.js';
 
-/** How long a finished guest's output may take to drain before its thread is ended (runc's shim waits 10 s too). */
-const OUTPUT_DRAIN_TIMEOUT_MS = 10_000;
+/** A worker that said `ended` but not `exit` within this is ended, and the exit reported: a backstop only. */
+const EXIT_BACKSTOP_MS = OUTPUT_DRAIN_TIMEOUT_MS + CLOSE_TIMEOUT_MS + 2_000;
 
 /** Exit status when the worker thread itself died (not the guest): containerd's "unknown". */
 const WORKER_DIED_STATUS = 255;
@@ -142,8 +142,6 @@ export class WorkerInstance implements Instance {
   }
 
   async delete(): Promise<void> {
-    // A guest that exited may still be flushing its last output: let it finish
-    // (bounded by the drain timeout) rather than cut the tail off.
     if (this.exitReported && !this.ended) await this.workerEnded;
     if (!this.ended) await this.kill(9);
     await this.exited;
@@ -162,17 +160,17 @@ export class WorkerInstance implements Instance {
   }
 
   private onMessage(message: FromWorker): void {
-    if (message.type === 'exit') {
+    if (message.type === 'ended') {
       this.decidedStatus ??= message.exitStatus;
       this.outOfMemory = message.outOfMemory && this.decidedStatus === message.exitStatus;
       this.lastMemory.growRefused = message.growRefused;
-      this.reportExit();
-      // The guest's last output drains now; a reader that never reads must not keep the thread forever.
-      this.drainTimer = setTimeout(() => void this.worker.terminate(), OUTPUT_DRAIN_TIMEOUT_MS);
+      this.drainTimer = setTimeout(() => void this.worker.terminate(), EXIT_BACKSTOP_MS);
       this.drainTimer.unref();
       return;
     }
-    if (message.type === 'flushed') {
+    if (message.type === 'exit') {
+      // Output has reached its readers and the guest's fds are closed: now the exit may be known.
+      this.reportExit();
       void this.worker.terminate();
       return;
     }

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { GuestMemory, OUT_OF_MEMORY_STATUS } from './guest-memory.js';
 import { TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
 import { openListeners } from './tcp-listeners.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWorker } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker-main must run in a worker thread');
@@ -74,11 +74,12 @@ async function handle(message: ToWorker): Promise<void> {
         exitStatus = OUT_OF_MEMORY_STATUS;
         await host.writeStderr(`wasmts: out of memory: the guest reached its memory limit of ${memory!.describeLimit()} (memory.grow refused) and ended\n`);
       }
-      // Report the exit at once (as a process's exit is); output still in flight
-      // drains after it, and the client reads it to EOF before deleting the task.
-      send({ type: 'exit', exitStatus, outOfMemory, growRefused: memory?.growRefused ?? 0 });
-      await host.close();
-      send({ type: 'flushed' });
+      // The status is decided; the exit is reported (by 'exit') only once the output has
+      // reached its readers, so a client that stops reading when Wait returns misses nothing.
+      send({ type: 'ended', exitStatus, outOfMemory, growRefused: memory?.growRefused ?? 0 });
+      await host.drainOutput(Date.now() + OUTPUT_DRAIN_TIMEOUT_MS);
+      await Promise.race([host.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
+      send({ type: 'exit' });
       return;
     }
   }

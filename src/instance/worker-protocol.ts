@@ -1,8 +1,19 @@
 /**
  * Messages between the daemon and a guest's worker thread. The daemon sends
- * `prepare` (instantiate, do not run) then `start`; the worker answers each and
- * finally reports `exit` once the guest ended and its output was flushed.
+ * `prepare` (instantiate, do not run) then `start`; the worker answers each,
+ * says `ended` with the exit status as soon as the guest ended, and `exit` once
+ * the guest's output has reached its readers (or the drain timed out) and its
+ * fds are closed. The daemon reports the task's exit on `exit`, never before.
  */
+
+/**
+ * How long an ended guest's output may wait for its readers to take it before
+ * the exit is reported anyway: a client that never reads (ctr run -d) must not
+ * hold the exit back for long. runc's shim waits 2 s for its copies at Delete too.
+ */
+export const OUTPUT_DRAIN_TIMEOUT_MS = 2_000;
+/** How long closing the guest's fds may take after the drain before the worker reports anyway. */
+export const CLOSE_TIMEOUT_MS = 1_000;
 
 export interface WorkerGuestConfig {
   args: string[];
@@ -29,5 +40,5 @@ export type FromWorker =
   | { type: 'prepared' }
   | { type: 'failed'; message: string }
   | { type: 'started' }
-  | { type: 'exit'; exitStatus: number; outOfMemory: boolean; growRefused: number }
-  | { type: 'flushed' };
+  | { type: 'ended'; exitStatus: number; outOfMemory: boolean; growRefused: number }
+  | { type: 'exit' };

@@ -59,7 +59,14 @@ export function openStdio(fd: number | undefined, direction: StdioDirection, asT
     const socket = new net.Socket({ fd, readable, writable: !readable });
     // asTerminal: the embedder runs a terminal on the other end (a pty emulation), so isatty() must hold.
     const filetype = asTerminal ? Filetype.CHARACTER_DEVICE : stats.isSocket() ? Filetype.SOCKET_STREAM : Filetype.UNKNOWN;
-    return new StreamDescriptor(socket, { hostFd: fd, readable, writable: !readable, filetype, rights: STREAM_RIGHTS });
+    return new StreamDescriptor(socket, {
+      hostFd: fd,
+      readable,
+      writable: !readable,
+      filetype,
+      rights: STREAM_RIGHTS,
+      readsFdFirst: stats.isFIFO(),
+    });
   }
   if (stats.isFile() || stats.isCharacterDevice() || stats.isBlockDevice()) {
     const info = fdInfo(fd);

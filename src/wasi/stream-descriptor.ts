@@ -6,8 +6,9 @@ import { Errno, errnoOf, fail } from './errno.js';
 import { scatter, totalLength } from './memory-view.js';
 
 /**
- * Bytes queued towards the fd before a write suspends the guest. Small enough
- * to bound memory per task, large enough that a fast reader never idles.
+ * The room poll_oneoff reports on a writable stream with nothing in flight: a
+ * write of any size is then taken (it may wait for the reader), so this only
+ * tells the guest how much it can expect to hand over in one go.
  */
 export const WRITE_HIGH_WATER_MARK = 256 * 1024;
 /** Bytes read ahead from the fd before reading pauses until the guest consumes. */
@@ -16,9 +17,17 @@ export const READ_HIGH_WATER_MARK = 256 * 1024;
 /**
  * A pipe, FIFO, socket or tty wrapped in a libuv handle (a net.Socket or tty
  * stream), so waiting for data or for room never blocks the thread: the guest
- * is suspended on a Promise instead. Writes are copied into the handle's queue
- * and reported as written; the guest waits only when the queue is full, and
- * close() resolves once the queue has reached the fd.
+ * is suspended on a Promise instead.
+ *
+ * A write is reported as written only once every byte of it is in the fd (the
+ * kernel's pipe or socket buffer): the handle writes what fits at once, and the
+ * guest waits for the rest. So nothing the guest was told is written can be lost
+ * when its thread is ended (kill, or the daemon ending it after exit), and at exit
+ * there is no queue of ours left to flush.
+ *
+ * Reads try the fd itself before waiting for the event loop: a FIFO whose last
+ * writer left before we opened it never reports a hang-up (Linux suppresses
+ * EPOLLHUP until it has seen a writer), but read(2) returns end of file at once.
  */
 export class StreamDescriptor extends Descriptor {
   readonly filetype: number;
@@ -35,13 +44,22 @@ export class StreamDescriptor extends Descriptor {
   readonly #readWaiters = new Notifier();
   readonly #writeWaiters = new Notifier();
   #closing: Promise<void> | undefined;
+  /** Resolves when the write in flight (taken by the handle, not yet in the fd) has reached the fd or failed. */
+  #inFlight: Promise<void> | undefined;
 
-  constructor(socket: net.Socket, options: { hostFd: number; readable: boolean; writable: boolean; filetype: number; rights: bigint }) {
+  /** read(2) the fd before waiting (see #readNow). */
+  readonly #readsFdFirst: boolean;
+
+  constructor(
+    socket: net.Socket,
+    options: { hostFd: number; readable: boolean; writable: boolean; filetype: number; rights: bigint; readsFdFirst?: boolean },
+  ) {
     super(options.rights, options.rights);
     this.#socket = socket;
     this.#hostFd = options.hostFd;
     this.#readable = options.readable;
     this.#writable = options.writable;
+    this.#readsFdFirst = options.readsFdFirst === true && options.readable && options.hostFd >= 0;
     this.filetype = options.filetype;
     socket.on('error', (error) => {
       const errno = errnoOf(error) ?? Errno.IO;
@@ -76,8 +94,14 @@ export class StreamDescriptor extends Descriptor {
     return this.#hostFd;
   }
 
+  /** False once close() began (the fd may already be gone, its number reused). */
+  get isOpen(): boolean {
+    return this.#closing === undefined && !this.#socket.destroyed;
+  }
+
   override read(iovs: IovecSource): number | Promise<number> {
     if (!this.#readable) return fail(Errno.BADF);
+    if (this.#buffered === 0) this.#readNow();
     if (this.#buffered > 0) return this.#take(iovs());
     if (this.#readErrno !== undefined) return fail(this.#readErrno);
     if (this.#ended) return 0;
@@ -94,6 +118,37 @@ export class StreamDescriptor extends Descriptor {
     if (this.#ended) return 0;
     if ((this.fdflags & FdFlags.NONBLOCK) !== 0) return fail(Errno.AGAIN);
     return this.whenReadable().then(() => this.peek(iovs));
+  }
+
+  /**
+   * One non-blocking read(2) on the fd when nothing is buffered: data, end of
+   * file, or nothing yet (EAGAIN). Only for FIFOs and pipes we were handed,
+   * whose fd the handle made non-blocking; the event loop's own reads stay the
+   * usual path.
+   */
+  #readNow(): void {
+    if (!this.#readsFdFirst || this.#ended || this.#paused || this.#readErrno !== undefined) return;
+    let n: number;
+    try {
+      n = fs.readSync(this.#hostFd, this.#scratch());
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno !== undefined && errno !== Errno.AGAIN) this.#readErrno = errno;
+      return;
+    }
+    if (n === 0) {
+      this.#ended = true;
+      this.#socket.pause();
+      return;
+    }
+    this.#chunks.push(Buffer.from(this.#scratch().subarray(0, n)));
+    this.#buffered += n;
+  }
+
+  #scratchBuffer: Buffer | undefined;
+  #scratch(): Buffer {
+    this.#scratchBuffer ??= Buffer.allocUnsafe(64 * 1024);
+    return this.#scratchBuffer;
   }
 
   #take(views: Uint8Array[]): number {
@@ -125,12 +180,36 @@ export class StreamDescriptor extends Descriptor {
     if (this.#closing !== undefined) return fail(Errno.PIPE);
     const total = totalLength(iovs);
     if (total === 0) return 0;
-    const full = this.#socket.writableLength >= WRITE_HIGH_WATER_MARK;
-    if (full && (this.fdflags & FdFlags.NONBLOCK) !== 0) return fail(Errno.AGAIN);
-    if (full) return this.whenWritable().then(() => this.write(iovs));
-    // Copy now: the guest may reuse its buffer as soon as we return.
-    this.#socket.write(Buffer.concat(iovs));
-    return total;
+    const nonblocking = (this.fdflags & FdFlags.NONBLOCK) !== 0;
+    if (this.#inFlight !== undefined) {
+      // Another write (a NONBLOCK one, or one racing in a poll loop) is still on its way: keep the order.
+      if (nonblocking) return fail(Errno.AGAIN);
+      return this.#inFlight.then(() => this.write(iovs));
+    }
+    const socket = this.#socket;
+    let settle!: (errno: number | undefined) => void;
+    const settled = new Promise<number | undefined>((resolve) => {
+      settle = resolve;
+    });
+    // Copied now: the guest may reuse its buffer as soon as we return. The handle
+    // tries the fd synchronously; whatever did not fit stays queued in the handle.
+    socket.write(Buffer.concat(iovs), (error) => settle(error ? (errnoOf(error) ?? Errno.IO) : undefined));
+    if (socket.writableLength === 0) return total;
+    this.#inFlight = settled.then(() => {
+      this.#inFlight = undefined;
+      this.#writeWaiters.notify();
+    });
+    // NONBLOCK: taken, and reported written; the next write waits for it (EAGAIN meanwhile).
+    if (nonblocking) return total;
+    return settled.then((errno) => {
+      if (errno === undefined) return total;
+      return fail(errno === Errno.CONNRESET ? Errno.PIPE : errno);
+    });
+  }
+
+  /** Resolves once nothing of ours is on its way to the fd. */
+  flushed(): Promise<void> {
+    return this.#inFlight ?? Promise.resolve();
   }
 
   override stat(): Filestat {
@@ -139,6 +218,7 @@ export class StreamDescriptor extends Descriptor {
 
   override readReadiness(): Readiness | undefined {
     if (!this.#readable) return { nbytes: 0n, hangup: false, errno: Errno.BADF };
+    if (this.#buffered === 0) this.#readNow();
     if (this.#buffered > 0) return { nbytes: BigInt(this.#buffered), hangup: false };
     if (this.#readErrno !== undefined) return { nbytes: 0n, hangup: false, errno: this.#readErrno };
     if (this.#ended) return { nbytes: 0n, hangup: true };
@@ -148,8 +228,7 @@ export class StreamDescriptor extends Descriptor {
   override writeReadiness(): Readiness | undefined {
     if (!this.#writable) return { nbytes: 0n, hangup: false, errno: Errno.BADF };
     if (this.#writeErrno !== undefined) return { nbytes: 0n, hangup: true };
-    const room = WRITE_HIGH_WATER_MARK - this.#socket.writableLength;
-    return room > 0 ? { nbytes: BigInt(room), hangup: false } : undefined;
+    return this.#inFlight === undefined ? { nbytes: BigInt(WRITE_HIGH_WATER_MARK), hangup: false } : undefined;
   }
 
   override whenReadable(): Promise<void> {

@@ -19,6 +19,7 @@ import type { TcpListener } from './tcp-listener.js';
 import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js';
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
+import { waitUntilPipeDrained } from './pipe-drain.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
@@ -76,6 +77,7 @@ export class WasiHost {
   readonly #memory = new MemoryView();
   readonly #fds = new FdTable();
   readonly #context: HostContext;
+  readonly #stdout: Descriptor;
   readonly #stderr: Descriptor;
   #stdin: Descriptor | undefined;
   #started = false;
@@ -96,7 +98,8 @@ export class WasiHost {
       const terminal = options.terminal === true;
       this.#stdin = openStdio(options.stdin, 'read', terminal);
       this.#fds.set(0, this.#stdin);
-      this.#fds.set(1, openStdio(options.stdout, 'write', terminal));
+      this.#stdout = openStdio(options.stdout, 'write', terminal);
+      this.#fds.set(1, this.#stdout);
       this.#stderr = openStdio(options.stderr, 'write', terminal);
       this.#fds.set(2, this.#stderr);
       for (const preopen of options.preopens) this.#fds.add(openPreopen(preopen));
@@ -167,17 +170,53 @@ export class WasiHost {
     await this.#report(text);
   }
 
-  /** Flushes what the guest wrote (resolves when it reached the fds) and closes every fd. */
+  /**
+   * Waits until what the guest wrote to its stdout and stderr has been taken by
+   * their readers, or until `deadline` (ms since the epoch): every write is in
+   * its fd already (see StreamDescriptor), and a pipe's reader may still be
+   * behind (see pipe-drain.ts). Call after the guest ended, before close().
+   */
+  async drainOutput(deadline: number): Promise<void> {
+    const outputs = new Map<number, StreamDescriptor>();
+    for (const d of [this.#stdout, this.#stderr]) {
+      if (d instanceof StreamDescriptor && d.isOpen) outputs.set(d.hostFd, d);
+    }
+    await Promise.all(
+      [...outputs.values()].map(async (d) => {
+        if (!(await withinDeadline(d.flushed(), deadline))) return;
+        await waitUntilPipeDrained(d.hostFd, deadline);
+      }),
+    );
+  }
+
+  /** Closes every fd (output included: its readers see end of file). */
   async close(): Promise<void> {
     await this.#fds.closeAll();
   }
 
   async #report(text: string): Promise<void> {
     try {
-      await this.#stderr.write([Buffer.from(text)]);
+      // A reader that takes nothing must not keep the exit from being reported.
+      await withinDeadline(Promise.resolve(this.#stderr.write([Buffer.from(text)])), Date.now() + REPORT_TIMEOUT_MS);
     } catch {
       // stderr is gone; the exit status still tells the story
     }
+  }
+}
+
+/** How long a line the host writes on the guest's stderr (trap, out of memory) may wait for room. */
+const REPORT_TIMEOUT_MS = 2_000;
+
+/** Whether `work` settled before `deadline` (ms since the epoch); its rejection counts as settled. */
+async function withinDeadline(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
