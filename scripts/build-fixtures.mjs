@@ -43,6 +43,7 @@ const FIXTURES = [
   cWasm('tty-probe', C_STRIPPED),
   cWasm('spin', C_STRIPPED),
   cWasm('memhog', C_STRIPPED),
+  cWasm('stdio-burst', C_STRIPPED),
   // Network fixtures on WasmEdge's socket calls (net-compat.h); the server also natively, for scripts/bench-http.
   cWasm('http-server', C_STRIPPED, ['net-compat.h']),
   cWasm('tcp-client', C_STRIPPED, ['net-compat.h']),

@@ -24,6 +24,7 @@ export type FixtureName =
   | 'tty-probe.wasm'
   | 'spin.wasm'
   | 'memhog.wasm'
+  | 'stdio-burst.wasm'
   | 'http-server.wasm'
   | 'http-server.native'
   | 'tcp-client.wasm'

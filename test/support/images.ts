@@ -72,6 +72,8 @@ export const TEST_IMAGES = {
   spin: image('spin', 'spin.wasm'),
   /** Grows its heap 1 MiB at a time: `/memhog.wasm slow|abort|exit`. */
   memhog: image('memhog', 'memhog.wasm'),
+  /** `/stdio-burst.wasm OUT ERR return|exit0|exit3|trap`: known patterns on stdout and stderr, then that ending (test/support/stdio-pattern.ts). */
+  stdioBurst: image('stdio-burst', 'stdio-burst.wasm'),
   /** HTTP server on WasmEdge's socket calls: `/http-server.wasm PORT [ADDRESS] [poll|blocking]` answers `Hello, World!`. */
   httpServer: image('http-server', 'http-server.wasm'),
   /** `/tcp-client.wasm HOST PORT MESSAGE`: resolves HOST (sock_getaddrinfo), sends MESSAGE, prints `reply: …`. */
