@@ -10,16 +10,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * are empty, not merely once the bytes are in them.
  *
  * How: Node offers neither ioctl(FIONREAD) nor poll(2), but node:wasi's
- * poll_oneoff (uvwasi, which polls the host fd through libuv) tells whether a
- * read end is readable without reading it: readable means bytes are still in
- * the pipe. Only that call is used, from a module of a dozen instructions; no
+ * poll_oneoff (uvwasi, which polls host fds through libuv) tells whether a read
+ * end is readable without reading it: readable means bytes are still in the
+ * pipe. Only that call is used, from a module of a dozen instructions; no
  * guest ever runs on node:wasi.
  */
 
-/** How long one probe waits for "readable" before calling the pipe empty (libuv's timers count whole ms). */
-const PROBE_TIMEOUT_NS = 1_000_000n;
 /** Pause between probes while the reader is still behind. */
 const RETRY_INTERVAL_MS = 2;
+
+/**
+ * How long a probe waits for "readable" before calling the pipe empty, first and
+ * to confirm. uvwasi arms a libuv timer that counts whole milliseconds from a
+ * cached clock: when the thread is preempted between arming and polling, the
+ * timer can fire before a ready fd is seen, so "empty" is asked twice, the
+ * second time with more margin. "Holds bytes" is never wrong.
+ */
+const PROBE_TIMEOUTS_NS = [3_000_000n, 10_000_000n];
 
 /**
  * The probe module, assembled from `pipe-probe.wat` beside this file (a unit
@@ -48,8 +55,8 @@ function loadWasi(): Promise<NodeWasi> {
   return wasiModule;
 }
 
-/** Whether the pipe behind `readFd` holds unread bytes, waiting at most one probe timeout for them. */
-async function holdsBytes(readFd: number): Promise<boolean> {
+/** Whether the pipe behind `readFd` holds unread bytes, waiting at most `timeoutNs` for them. */
+async function readableWithin(readFd: number, timeoutNs: bigint): Promise<boolean> {
   const { WASI } = await loadWasi();
   probeModule ??= new WebAssembly.Module(Buffer.from(PIPE_PROBE_WASM_BASE64, 'base64'));
   const emitWarning = process.emitWarning;
@@ -62,10 +69,16 @@ async function holdsBytes(readFd: number): Promise<boolean> {
   }
   const instance = new WebAssembly.Instance(probeModule, wasi.getImportObject() as WebAssembly.Imports);
   wasi.initialize(instance);
-  const readableWithin = instance.exports.readable_within as (timeoutNs: bigint) => number;
-  const answer = readableWithin(PROBE_TIMEOUT_NS);
+  const answer = (instance.exports.readable_within as (timeoutNs: bigint) => number)(timeoutNs);
   if (answer < 0) throw new Error('poll_oneoff failed on the pipe probe');
   return answer === 1;
+}
+
+async function holdsBytes(readFd: number): Promise<boolean> {
+  for (const timeout of PROBE_TIMEOUTS_NS) {
+    if (await readableWithin(readFd, timeout)) return true;
+  }
+  return false;
 }
 
 /**
@@ -77,7 +90,7 @@ export async function waitUntilPipeDrained(writeFd: number, deadline: number): P
   let readFd: number;
   try {
     if (!fs.fstatSync(writeFd).isFIFO()) return true;
-    // A second read end of the same pipe (Linux reopens pipes through /proc); it only watches.
+    // A read end of our own on the same pipe (Linux reopens pipes through /proc): it only watches.
     readFd = fs.openSync(`/proc/self/fd/${writeFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch {
     return true; // the fd is gone: nothing of ours left to wait for

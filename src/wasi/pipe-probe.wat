@@ -1,4 +1,5 @@
-;; The pipe probe of pipe-drain.ts: is WASI fd 0 readable within a timeout? (see there for why)
+;; The pipe probe of pipe-drain.ts (see there for why): is WASI fd 0 (a read end
+;; of the pipe) readable within a timeout?
 (module
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)

@@ -46,6 +46,7 @@ export class StreamDescriptor extends Descriptor {
   #closing: Promise<void> | undefined;
   /** Resolves when the write in flight (taken by the handle, not yet in the fd) has reached the fd or failed. */
   #inFlight: Promise<void> | undefined;
+  #hasWritten = false;
 
   /** read(2) the fd before waiting (see #readNow). */
   readonly #readsFdFirst: boolean;
@@ -127,7 +128,9 @@ export class StreamDescriptor extends Descriptor {
    * usual path.
    */
   #readNow(): void {
+    // Bytes the handle already took (waiting in its buffer to be emitted after a resume) come first.
     if (!this.#readsFdFirst || this.#ended || this.#paused || this.#readErrno !== undefined) return;
+    if (this.#socket.readableLength > 0) return;
     let n: number;
     try {
       n = fs.readSync(this.#hostFd, this.#scratch());
@@ -187,6 +190,7 @@ export class StreamDescriptor extends Descriptor {
       return this.#inFlight.then(() => this.write(iovs));
     }
     const socket = this.#socket;
+    this.#hasWritten = true;
     let settle!: (errno: number | undefined) => void;
     const settled = new Promise<number | undefined>((resolve) => {
       settle = resolve;
@@ -205,6 +209,11 @@ export class StreamDescriptor extends Descriptor {
       if (errno === undefined) return total;
       return fail(errno === Errno.CONNRESET ? Errno.PIPE : errno);
     });
+  }
+
+  /** Whether the guest ever wrote through this descriptor. */
+  get hasWritten(): boolean {
+    return this.#hasWritten;
   }
 
   /** Resolves once nothing of ours is on its way to the fd. */

@@ -179,7 +179,8 @@ export class WasiHost {
   async drainOutput(deadline: number): Promise<void> {
     const outputs = new Map<number, StreamDescriptor>();
     for (const d of [this.#stdout, this.#stderr]) {
-      if (d instanceof StreamDescriptor && d.isOpen) outputs.set(d.hostFd, d);
+      // Nothing written, nothing of ours in the pipe: no need to wait.
+      if (d instanceof StreamDescriptor && d.isOpen && d.hasWritten) outputs.set(d.hostFd, d);
     }
     await Promise.all(
       [...outputs.values()].map(async (d) => {

@@ -18,6 +18,7 @@ import { FAKE_POD_IP, writeFakeCni } from '../support/fake-cni.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
+import { assertSameBytes, ENDING_STATUS, ENDINGS, expectedStderr, expectedStdout, splitTrapReport } from '../support/stdio-pattern.js';
 
 const CRI_NAMESPACE = 'k8s.io';
 /** Any image does for the sandbox: wasmts never runs its entrypoint (here a Linux ELF, like pause). */
@@ -38,7 +39,7 @@ beforeAll(async () => {
     // No warm spare daemons, so that "no shim remains" means no process at all.
     env: { WASMTS_SPARE: '0' },
   });
-  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode]) {
+  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst]) {
     await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
   }
   cri = new CriClient(containerd.address);
@@ -122,6 +123,22 @@ async function removePod(podId: string, sandboxPid: number): Promise<void> {
   expect(await isRunning(sandboxPid)).toBe(false);
 }
 
+/**
+ * Both streams back out of a CRI log file (`<time> <stream> <F|P> <text>` lines:
+ * F ends a line, P is a piece of one, including an unterminated last line).
+ */
+function parseCriLog(text: string): { stdout: string; stderr: string } {
+  const streams = { stdout: '', stderr: '' };
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const match = /^\S+ (stdout|stderr) ([FP]) (.*)$/s.exec(line);
+    if (match === null) throw new Error(`not a CRI log line: ${JSON.stringify(line.slice(0, 80))}`);
+    const [, stream, tag, content] = match as unknown as [string, 'stdout' | 'stderr', string, string];
+    streams[stream] += tag === 'F' ? `${content}\n` : content;
+  }
+  return streams;
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -170,6 +187,30 @@ describe('a pod with RuntimeClass handler wasmts', () => {
 
     await removePod(podId, sandboxPid);
   });
+
+  it('writes every byte a container wrote to its CRI log file, whichever way it ends', async () => {
+    const pod = podConfig('burst-pod', HOST_NETWORK);
+    const { podId, pid: sandboxPid } = await runPod(pod);
+    for (const size of [0, 65537, 1_000_000]) {
+      for (const ending of ENDINGS) {
+        const name = `burst-${size}-${ending}`;
+        const what = `${size} bytes, ${ending}, CRI log`;
+        const exited = await runToExit(podId, pod, name, TEST_IMAGES.stdioBurst.reference, ['/stdio-burst.wasm', String(size), String(size), ending]);
+        expect(exited.exit_code, what).toBe(ENDING_STATUS[ending]);
+        // containerd may finish writing the log just after the exit.
+        const wanted = 2 * size + (ending === 'trap' ? 1 : 0);
+        const streams = await until(`${what} to be complete`, async () => {
+          const parsed = parseCriLog(await readFile(exited.log_path, 'latin1').catch(() => ''));
+          return parsed.stdout.length + parsed.stderr.length >= wanted ? parsed : undefined;
+        }, 10_000);
+        const { written, report } = splitTrapReport(streams.stderr);
+        assertSameBytes(streams.stdout, expectedStdout(size), `${what}, stdout`);
+        assertSameBytes(written, expectedStderr(size), `${what}, stderr`);
+        if (ending === 'trap') expect(report).toMatch(/^wasm trap: unreachable/);
+      }
+    }
+    await removePod(podId, sandboxPid);
+  }, 300_000);
 
   it("keeps a pod's containers in the network namespace CNI set up for the pod", async () => {
     const pod = podConfig('netns-pod', POD_NETWORK);

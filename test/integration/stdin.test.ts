@@ -71,3 +71,52 @@ describe('ctr run with input on its stdin', () => {
     }
   });
 });
+
+// ctr reads an empty stdin to its end before the shim has even opened the FIFO: its writer
+// comes and goes first, and ctr sends no CloseIO then (it is not yet wired to the task).
+describe('ctr run with an empty stdin', () => {
+  const run = (id: string, input?: string) =>
+    containerd.ctr(['run', '--rm', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.cat.reference, id], {
+      ...(input === undefined ? {} : { input }),
+      timeoutMs: 20_000,
+    });
+
+  it('ends a guest reading stdin at once when stdin is /dev/null, 20 times in a row', async () => {
+    for (let i = 0; i < 20; i++) {
+      const result = await run(uniqueId('devnull'));
+      expect(result.timedOut, `run ${i}: the guest never saw end of file`).toBe(false);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('');
+    }
+  }, 300_000);
+
+  it('ends a guest reading stdin at once when stdin is a pipe closed before anything was written', async () => {
+    for (let i = 0; i < 5; i++) {
+      const result = await run(uniqueId('empty-pipe'), '');
+      expect(result.timedOut, `run ${i}: the guest never saw end of file`).toBe(false);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('');
+    }
+  }, 120_000);
+
+  it('ends an exec reading an empty stdin at once', async () => {
+    const id = uniqueId('exec-empty');
+    await containerd.ctrOk(['run', '-d', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.toolbox.reference, id]);
+    try {
+      const result = await containerd.ctr(['task', 'exec', '--exec-id', 'cat-empty', id, '/cat.wasm'], { input: '', timeoutMs: 20_000 });
+      expect(result.timedOut).toBe(false);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('');
+    } finally {
+      await removeTask(containerd, id);
+    }
+  });
+
+  it('ends a guest reading stdin at once when ctr attaches no stdin (--null-io)', async () => {
+    const result = await containerd.ctr(['run', '--rm', '--null-io', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.cat.reference, uniqueId('null-io')], {
+      timeoutMs: 20_000,
+    });
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(0);
+  });
+});

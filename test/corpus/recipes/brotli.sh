@@ -3,9 +3,7 @@ NAME=brotli
 PKG=brotli
 
 build() {
-  # WASI has no file modes/owners: chmod/chown (used only to copy metadata
-  # onto named output files) become no-ops, as brotli.c itself does on Windows.
-  [[ $TARGET == wasm ]] && CFLAGS+=" -Dchmod(F,P)=0 -Dchown(F,O,G)=0"
+  wasi_noperms
   $CC $CFLAGS -Ic/include -o "$1" c/common/*.c c/dec/*.c c/enc/*.c \
     c/tools/brotli.c $LDFLAGS -lm
 }
@@ -17,7 +15,7 @@ inputs() {
 
 cases() {
   # No file operands: brotli reads stdin and writes stdout.
-  case_ compress-q11 input input.txt          # default quality 11 (zopfli-ish, float-heavy)
+  case_ compress-q11 input input.txt          # default quality 11 (slow, float-heavy)
   case_ compress-q5 input input.txt -q 5
   case_ compress-q1-w10 input input.txt -q 1 -w 10
   case_ decompress input input.txt.br -d

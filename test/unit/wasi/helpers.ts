@@ -43,6 +43,47 @@ export function fifoToCollector(
   return { writeFd, collected: () => ended, reader };
 }
 
+/**
+ * A FIFO whose reader takes nothing until told to: unlike a paused net.Socket,
+ * which still reads ahead into its buffer, bytes stay in the pipe until
+ * `startReading()`, which then reads everything as it comes.
+ */
+export function fifoWithIdleReader(dir: string, name = 'idle.fifo'): { writeFd: number; startReading: () => void; received: () => Buffer; close: () => void } {
+  const file = path.join(dir, name);
+  execFileSync('mkfifo', [file]);
+  const readFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const writeFd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  const chunks: Buffer[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const drain = (): void => {
+    const scratch = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(readFd, scratch);
+      } catch {
+        return; // EAGAIN: empty for now
+      }
+      if (n === 0) return;
+      chunks.push(Buffer.from(scratch.subarray(0, n)));
+    }
+  };
+  return {
+    writeFd,
+    startReading: () => {
+      timer ??= setInterval(drain, 2);
+    },
+    received: () => {
+      drain();
+      return Buffer.concat(chunks);
+    },
+    close: () => {
+      clearInterval(timer);
+      fs.closeSync(readFd);
+    },
+  };
+}
+
 /** A FIFO whose read end goes to the host; the test writes with `writer`. */
 export function fifoFromWriter(dir: string, name = 'in.fifo'): { readFd: number; writer: net.Socket } {
   const file = path.join(dir, name);

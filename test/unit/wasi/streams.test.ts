@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FdFlags } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import { WRITE_HIGH_WATER_MARK } from '../../../src/wasi/index.js';
-import { Probe, fifoFromWriter, fifoToCollector, tempDir } from './helpers.js';
+import { Probe, fifoFromWriter, fifoToCollector, fifoWithIdleReader, tempDir } from './helpers.js';
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -54,11 +54,10 @@ describe('streams', () => {
   });
 
   it('suspends a write to a full pipe until the reader makes room, and polls for writability', async () => {
-    const out = fifoToCollector(tempDir());
-    out.reader.pause();
+    const out = fifoWithIdleReader(tempDir());
     const probe = await Probe.create({ stdout: out.writeFd });
     const chunk = 'y'.repeat(32 * 1024);
-    // Fill the kernel pipe and our queue until a write has to wait.
+    // Fill the kernel pipe until a write has to wait.
     let pending: Promise<[number, number]> | undefined;
     for (let i = 0; i < 1000; i++) {
       const write = probe.write(1, chunk);
@@ -73,7 +72,7 @@ describe('streams', () => {
     void pending!.then(() => (done = true));
     await delay(30);
     expect(done).toBe(false);
-    out.reader.resume();
+    out.startReading();
     expect((await pending!)[0]).toBe(0);
     // With room again, poll_oneoff reports stdout writable at once.
     probe.put(0, new Uint8Array(48));
@@ -85,6 +84,7 @@ describe('streams', () => {
     expect(probe.u64(1024 + 16)).toBeGreaterThan(0n);
     expect(probe.u64(1024 + 16)).toBeLessThanOrEqual(BigInt(WRITE_HIGH_WATER_MARK));
     await probe.host.close();
+    out.close();
   });
 
   it('reads a FIFO found in the rootfs without blocking the thread, waiting for its writer', async () => {

@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PIPE_PROBE_WASM_BASE64, waitUntilPipeDrained } from '../../../src/wasi/pipe-drain.js';
+import { fifoWithIdleReader, tempDir } from './helpers.js';
+import fs from 'node:fs';
+
+describe('waitUntilPipeDrained', () => {
+  it('embeds exactly the module that pipe-probe.wat assembles to', async () => {
+    const { default: initWabt } = await import('wabt');
+    const wabt = await initWabt();
+    const source = path.join(import.meta.dirname, '..', '..', '..', 'src', 'wasi', 'pipe-probe.wat');
+    const module = wabt.parseWat('pipe-probe.wat', await readFile(source, 'utf8'));
+    module.validate();
+    expect(Buffer.from(module.toBinary({}).buffer).toString('base64')).toBe(PIPE_PROBE_WASM_BASE64);
+  });
+
+  it('answers at once for an empty pipe and leaves its bytes alone otherwise', async () => {
+    const out = fifoWithIdleReader(tempDir());
+    expect(await waitUntilPipeDrained(out.writeFd, Date.now() + 1_000)).toBe(true);
+    fs.writeSync(out.writeFd, 'still here');
+    expect(await waitUntilPipeDrained(out.writeFd, Date.now() + 100)).toBe(false);
+    out.startReading();
+    expect(await waitUntilPipeDrained(out.writeFd, Date.now() + 5_000)).toBe(true);
+    fs.closeSync(out.writeFd);
+    expect(out.received().toString()).toBe('still here');
+    out.close();
+  });
+
+  it('counts a regular file as drained', async () => {
+    const file = path.join(tempDir(), 'plain');
+    const fd = fs.openSync(file, 'w');
+    expect(await waitUntilPipeDrained(fd, Date.now())).toBe(true);
+    fs.closeSync(fd);
+  });
+});
