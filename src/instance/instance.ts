@@ -10,6 +10,13 @@ export interface ExitResult {
   outOfMemory?: boolean;
   /** memory.grow calls refused at the limit during its life. */
   growRefused?: number;
+  /**
+   * The instance itself saw the guest's output reach its readers before
+   * reporting (a guest that ended on its own); false or absent when it was
+   * ended from outside (killed), and the embedder should drain what the guest
+   * had already written.
+   */
+  outputDrained?: boolean;
 }
 
 export interface StdioFds {

@@ -33,6 +33,8 @@ export class WorkerInstance implements Instance {
   /** Memory last measured, reported once the guest has ended. */
   private lastMemory = { linearMemoryBytes: 0, engineHeapBytes: 0, growRefused: 0 };
   private outOfMemory = false;
+  /** Set when the worker said `exit`: the guest ended and its output reached its readers. */
+  private outputDrained = false;
 
   private constructor(
     booted: BootedWorker,
@@ -170,6 +172,7 @@ export class WorkerInstance implements Instance {
     }
     if (message.type === 'exit') {
       // Output has reached its readers and the guest's fds are closed: now the exit may be known.
+      this.outputDrained = true;
       this.reportExit();
       void this.worker.terminate();
       return;
@@ -200,6 +203,7 @@ export class WorkerInstance implements Instance {
       exitedAt: this.clock(),
       ...(this.outOfMemory ? { outOfMemory: true } : {}),
       growRefused: this.lastMemory.growRefused,
+      ...(this.outputDrained ? { outputDrained: true } : {}),
     });
   }
 }

@@ -1,6 +1,8 @@
 import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InternalError, InvalidArgumentError } from '../errors.js';
+import { OUTPUT_DRAIN_TIMEOUT_MS } from '../instance/worker-protocol.js';
+import { waitUntilPipeDrained } from '../wasi/pipe-drain.js';
 import type { OpenedStdio, StdioOpener, StdioOwner } from '../task/collaborators.js';
 import type { StdioPaths } from '../task/events.js';
 import { startBinaryLogger } from './binary-logger.js';
@@ -51,7 +53,9 @@ function fileUriPath(uri: string): string {
  * Opens the stdio a client asked for, as containerd's runc shim does:
  * - plain paths (ctr's and CRI's FIFOs): stdin is read without a writer of our
  *   own, so the guest sees end of file when the client closes its end; for each
- *   output FIFO the opener keeps a reader so the guest never gets EPIPE;
+ *   output FIFO the opener keeps a reader so the guest never gets EPIPE, and a
+ *   writer, so that what a killed guest had written can still be seen through
+ *   to the client (drainOutput) before its readers get end of file (close);
  * - `file:///path`: stdout and stderr appended to that file;
  * - `binary:///path?args`: a logging binary reading fds 3 and 4.
  */
@@ -65,6 +69,7 @@ export class FifoStdioOpener implements StdioOpener {
       throw new InvalidArgumentError(`stdio of ${owner.containerId}: a binary:// logger must receive both stdout and stderr`);
     }
     const kept: number[] = [];
+    const heldWriters: number[] = [];
     const result: { stdin?: number; stdout?: number; stderr?: number } = {};
     let stopLogger: (() => Promise<void>) | undefined;
     try {
@@ -81,19 +86,24 @@ export class FifoStdioOpener implements StdioOpener {
           const opened = openOutput(paths[stream], stream);
           result[stream] = opened.fd;
           if (opened.keptReader !== undefined) kept.push(opened.keptReader);
+          if (opened.heldWriter !== undefined) heldWriters.push(opened.heldWriter);
         }
       }
     } catch (error) {
-      closeAll([...kept, result.stdin, result.stdout, result.stderr]);
+      closeAll([...kept, ...heldWriters, result.stdin, result.stdout, result.stderr]);
       throw error;
     }
     let closed = false;
     return {
       ...result,
+      drainOutput: async () => {
+        const deadline = Date.now() + OUTPUT_DRAIN_TIMEOUT_MS;
+        for (const fd of heldWriters) if (!closed) await waitUntilPipeDrained(fd, deadline);
+      },
       close: async () => {
         if (closed) return;
         closed = true;
-        closeAll(kept.splice(0));
+        closeAll([...kept.splice(0), ...heldWriters.splice(0)]);
         await stopLogger?.();
       },
     };
@@ -110,7 +120,7 @@ function openStdin(uri: string): number {
   return open(file, isFifo(file) ? O_RDONLY | O_NONBLOCK : O_RDONLY, 'stdin');
 }
 
-function openOutput(uri: string, stream: 'stdout' | 'stderr'): { fd: number; keptReader?: number } {
+function openOutput(uri: string, stream: 'stdout' | 'stderr'): { fd: number; keptReader?: number; heldWriter?: number } {
   const scheme = schemeOf(uri);
   if (scheme === 'file') return { fd: open(fileUriPath(uri), O_WRONLY | O_APPEND | O_CREAT, stream) };
   if (scheme !== undefined) {
@@ -118,10 +128,13 @@ function openOutput(uri: string, stream: 'stdout' | 'stderr'): { fd: number; kep
   }
   if (!isFifo(uri)) return { fd: open(uri, O_WRONLY | O_APPEND | O_CREAT, stream) };
   const keptReader = open(uri, O_RDONLY | O_NONBLOCK, stream);
+  const opened: number[] = [keptReader];
   try {
-    return { fd: open(uri, O_WRONLY | O_NONBLOCK, stream), keptReader };
+    const fd = open(uri, O_WRONLY | O_NONBLOCK, stream);
+    opened.push(fd);
+    return { fd, keptReader, heldWriter: open(uri, O_WRONLY | O_NONBLOCK, stream) };
   } catch (error) {
-    closeSync(keptReader);
+    closeAll(opened);
     throw error;
   }
 }

@@ -38,6 +38,12 @@ export interface OpenedStdio {
   stderr?: number;
   /** Present when the process has a terminal: the guest's stdio lead to it. */
   terminal?: TerminalControl;
+  /**
+   * Waits (bounded) until the output pipes' readers have taken every byte the
+   * guest wrote; for a guest ended from outside (killed), whose instance could
+   * not see to it. Resolves at once when there is nothing to wait for.
+   */
+  drainOutput?(): Promise<void>;
   /** Closes what the opener kept for itself (keep-alive fds); call after the instance ended. Idempotent. */
   close(): Promise<void>;
 }

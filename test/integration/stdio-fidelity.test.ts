@@ -4,8 +4,10 @@
  * slowly, or into a file:// log — is compared byte for byte (sha256), with the
  * exit status. containerd 1.6's ctr stops reading its FIFOs as soon as Wait
  * returns, so these fail whenever the exit is reported before the output has
- * reached the client.
+ * reached the client. A killed guest may lose a write that had not returned,
+ * never one that had.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,20 +21,21 @@ import {
   type Ending,
   expectedStderr,
   expectedStdout,
-  runCaptured,
   SIZES,
   splitTrapReport,
 } from '../support/stdio-pattern.js';
+import { runCaptured } from '../support/captured-run.js';
+import { removeTask } from '../support/tasks.js';
 
 const containerd = useContainerd();
 /** Racy cases run this many times each. */
 const REPEATS = 20;
 
-function ctrArgs(id: string, size: number, ending: Ending, extra: string[] = []): string[] {
+function ctrArgs(id: string, size: number, errSize: number, ending: Ending | 'hang', extra: string[] = []): string[] {
   return [
     '--address', containerd.address, '--namespace', containerd.namespace,
     'run', '--rm', ...extra, '--runtime', WASMTS_RUNTIME, TEST_IMAGES.stdioBurst.reference, id,
-    '/stdio-burst.wasm', String(size), String(size), ending,
+    '/stdio-burst.wasm', String(size), String(errSize), ending,
   ];
 }
 
@@ -41,7 +44,7 @@ const ctrEnv = { ...process.env, CONTAINERD_SNAPSHOTTER: containerd.info.snapsho
 /** One `ctr run --rm` of the burst guest into `sink`; checks status and both streams. */
 async function runAndCheck(size: number, ending: Ending, sink: 'pipe' | 'file' | 'slow-pipe'): Promise<void> {
   const what = `${size} bytes, ${ending}, ctr to a ${sink}`;
-  const result = await runCaptured(containerd.ctrBinary, ctrArgs(uniqueId('burst'), size, ending), sink, { env: ctrEnv, timeoutMs: 120_000 });
+  const result = await runCaptured(containerd.ctrBinary, ctrArgs(uniqueId('burst'), size, size, ending), sink, { env: ctrEnv, timeoutMs: 120_000 });
   const { written, report } = splitTrapReport(result.stderr);
   expect(result.code, `${what}: exit status (stderr tail: ${result.stderr.slice(-300)})`).toBe(ENDING_STATUS[ending]);
   assertSameBytes(result.stdout, expectedStdout(size), `${what}, stdout`);
@@ -91,7 +94,7 @@ describe('ctr run --log-uri file:// holds every byte the guest wrote', () => {
         const what = `${size} bytes, ${ending}, file:// log`;
         const result = await runCaptured(
           containerd.ctrBinary,
-          ctrArgs(uniqueId('burst-log'), size, ending, ['--log-uri', `file://${log}`]),
+          ctrArgs(uniqueId('burst-log'), size, size, ending, ['--log-uri', `file://${log}`]),
           'pipe',
           { env: ctrEnv, timeoutMs: 120_000 },
         );
@@ -103,3 +106,42 @@ describe('ctr run --log-uri file:// holds every byte the guest wrote', () => {
     }, 300_000);
   }
 });
+
+describe('ctr task kill', () => {
+  it('still hands on every byte a killed guest had written, even to a slow reader', async () => {
+    const id = uniqueId('burst-kill');
+    const size = 1_000_000;
+    const child = spawn(containerd.ctrBinary, ctrArgs(id, size, 0, 'hang'), { stdio: ['ignore', 'pipe', 'pipe'], env: ctrEnv });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    // A slow reader: 16 KiB every 10 ms, so the pipe still holds bytes when the kill comes.
+    child.stdout.pause();
+    const tick = setInterval(() => {
+      const chunk = child.stdout.read(16 * 1024) as Buffer | null;
+      if (chunk !== null) stdout.push(chunk);
+    }, 10);
+    child.stdout.on('readable', () => {});
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      // `written` comes once the guest's last write to stdout returned: all of it was accepted.
+      await waitFor(() => stderr.includes('written\n'), 60_000, `${id} never finished writing; stderr: ${stderr}`);
+      await containerd.ctrOk(['task', 'kill', '--signal', 'SIGKILL', id]);
+      expect(await exited).toBe(137);
+      for (let chunk = child.stdout.read() as Buffer | null; chunk !== null; chunk = child.stdout.read() as Buffer | null) stdout.push(chunk);
+      assertSameBytes(Buffer.concat(stdout).toString('latin1'), expectedStdout(size), 'stdout of a killed guest');
+    } finally {
+      clearInterval(tick);
+      child.kill('SIGKILL');
+      await removeTask(containerd, id);
+    }
+  }, 120_000);
+});
+
+async function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
