@@ -39,16 +39,22 @@ async function runGuest(job: GuestJob): Promise<void> {
   const code = await host.start(instance);
   await host.close();
   parentPort!.postMessage({ code, ms: performance.now() - started });
+  parentPort!.close();
 }
 
 function wasmRun(job: GuestJob): Promise<number> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: job });
-    worker.once('message', (m: { code: number; ms: number }) => {
-      if (m.code !== 0) reject(new Error(`${job.wasmPath} exited with ${m.code}`));
-      else resolve(m.ms);
-    });
+    // Settle once the thread is gone: Node closes the fds a worker opened as it exits, and the
+    // next run must not open a file under a number that is about to be closed.
+    let result: { code: number; ms: number } | undefined;
+    worker.once('message', (m: { code: number; ms: number }) => (result = m));
     worker.once('error', reject);
+    worker.once('exit', () => {
+      if (result === undefined) reject(new Error(`${job.wasmPath}: its worker ended without a result`));
+      else if (result.code !== 0) reject(new Error(`${job.wasmPath} exited with ${result.code}`));
+      else resolve(result.ms);
+    });
   });
 }
 

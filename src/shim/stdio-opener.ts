@@ -2,7 +2,7 @@ import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InternalError, InvalidArgumentError } from '../errors.js';
 import { OUTPUT_DRAIN_TIMEOUT_MS } from '../instance/worker-protocol.js';
-import { waitUntilPipeDrained } from '../wasi/pipe-drain.js';
+import { waitUntilPipesDrained } from '../wasi/pipe-drain.js';
 import type { OpenedStdio, StdioOpener, StdioOwner } from '../task/collaborators.js';
 import type { StdioPaths } from '../task/events.js';
 import { startBinaryLogger } from './binary-logger.js';
@@ -97,8 +97,7 @@ export class FifoStdioOpener implements StdioOpener {
     return {
       ...result,
       drainOutput: async () => {
-        const deadline = Date.now() + OUTPUT_DRAIN_TIMEOUT_MS;
-        for (const fd of heldWriters) if (!closed) await waitUntilPipeDrained(fd, deadline);
+        if (!closed) await waitUntilPipesDrained(heldWriters, Date.now() + OUTPUT_DRAIN_TIMEOUT_MS);
       },
       close: async () => {
         if (closed) return;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Waiting until a pipe's reader has taken every byte in it, without reading any.
+ * Waiting until pipes' readers have taken every byte in them, without reading any.
  *
  * Why: a client built on containerd 1.6's `cio` (ctr run among them) closes its
  * FIFO readers as soon as its Wait returns, and drops whatever is still in the
@@ -12,98 +12,107 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * How: Node offers neither ioctl(FIONREAD) nor poll(2), but node:wasi's
  * poll_oneoff (uvwasi, which polls host fds through libuv) tells whether a read
  * end is readable without reading it: readable means bytes are still in the
- * pipe. Only that call is used, from a module of a dozen instructions; no
+ * pipe. Only that call is used, from a module of a few dozen instructions; no
  * guest ever runs on node:wasi.
+ *
+ * uvwasi returns when every polled fd is readable or the clock ran out, so an
+ * empty pipe costs one timeout. Its timer counts whole milliseconds from a
+ * clock cached when the call begins; a thread preempted right there can see the
+ * timer fire before the fds are polled, so "empty" is asked twice.
  */
 
-/** Pause between probes while the reader is still behind. */
+/** How long each probe waits for "readable" before calling the pipes empty. */
+const PROBE_TIMEOUT_NS = 3_000_000n;
+/** Probes that must all say "empty" before the pipes count as drained. */
+const EMPTY_CONFIRMATIONS = 2;
+/** Pause between probes while a reader is still behind. */
 const RETRY_INTERVAL_MS = 2;
-
-/**
- * How long a probe waits for "readable" before calling the pipe empty, first and
- * to confirm. uvwasi arms a libuv timer that counts whole milliseconds from a
- * cached clock: when the thread is preempted between arming and polling, the
- * timer can fire before a ready fd is seen, so "empty" is asked twice, the
- * second time with more margin. "Holds bytes" is never wrong.
- */
-const PROBE_TIMEOUTS_NS = [3_000_000n, 10_000_000n];
+/** WASI fds 0 and 1 carry the read ends: at most this many pipes per probe. */
+const PIPES_PER_PROBE = 2;
 
 /**
  * The probe module, assembled from `pipe-probe.wat` beside this file (a unit
- * test assembles it again and compares): `readable_within(timeout_ns) -> i32`
- * polls WASI fd 0 for reading together with a relative clock, and answers 1 if
- * fd 0 became readable, 0 if the time ran out, -1 if poll_oneoff failed.
+ * test assembles it again and compares): `readable_within(timeout_ns, nfds)`
+ * polls WASI fds 0..nfds-1 for reading together with a relative clock, and
+ * answers a bit mask of the readable ones, or -1 if poll_oneoff failed.
  */
 export const PIPE_PROBE_WASM_BASE64 =
-  'AGFzbQEAAAABDgJgBH9/f38Bf2ABfgF/AiYBFndhc2lfc25hcHNob3RfcHJldmlldzELcG9sbF9vbmVvZmYAAAMCAQEFAwEAAQccAgZtZW1vcnkCAA9yZWFkYWJsZV93aXRoaW4AAQpyAXAAQQBBAEGAAvwLAEEAQgE3AwBBCEEBOgAAQTBCAjcDAEHAAEEBNgIAQcgAIAA3AwBBAEGAAUECQeAAEAAEQEF/DwtBgAEpAwBCAVFBiAEvAQBFcUHgACgCAEECT0GgASkDAEIBUUGoAS8BAEVxcXIL';
+  'AGFzbQEAAAABDwJgBH9/f38Bf2ACfn8BfwImARZ3YXNpX3NuYXBzaG90X3ByZXZpZXcxC3BvbGxfb25lb2ZmAAADAgEBBQMBAAEHHAIGbWVtb3J5AgAPcmVhZGFibGVfd2l0aGluAAEKwQEBvgECBH8BfkEAQQBBgAT8CwACQANAIAIgAU8NASACQTBsIQMgAyACQQFqrTcDACADQQE6AAggAyACNgIQIAJBAWohAgwACwsgAUEwbCEDIANBATYCECADIAA3AxhBAEGAAiABQQFqQcgBEAAEQEF/DwtByAEoAgAhBEGAAiEDAkADQCAERQ0BIAMpAwAhBiAGQgBSIAMvAQhFcQRAIAVBASAGQgF9p3RyIQULIANBIGohAyAEQQFrIQQMAAsLIAUL';
 
 type NodeWasi = typeof import('node:wasi');
 let wasiModule: Promise<NodeWasi> | undefined;
 let probeModule: WebAssembly.Module | undefined;
 
-/** node:wasi, imported once and without its "experimental" warning on the daemon's stderr. */
-function loadWasi(): Promise<NodeWasi> {
-  wasiModule ??= (async () => {
-    const emitWarning = process.emitWarning;
-    process.emitWarning = () => {};
-    try {
-      return await import('node:wasi');
-    } finally {
-      process.emitWarning = emitWarning;
-    }
-  })();
-  return wasiModule;
-}
-
-/** Whether the pipe behind `readFd` holds unread bytes, waiting at most `timeoutNs` for them. */
-async function readableWithin(readFd: number, timeoutNs: bigint): Promise<boolean> {
-  const { WASI } = await loadWasi();
-  probeModule ??= new WebAssembly.Module(Buffer.from(PIPE_PROBE_WASM_BASE64, 'base64'));
+/** Runs `fn` without Node's "WASI is experimental" warning reaching the daemon's stderr. */
+function quietly<T>(fn: () => T): T {
   const emitWarning = process.emitWarning;
   process.emitWarning = () => {};
-  let wasi: InstanceType<NodeWasi['WASI']>;
   try {
-    wasi = new WASI({ version: 'preview1', stdin: readFd, returnOnExit: true });
+    return fn();
   } finally {
     process.emitWarning = emitWarning;
   }
-  const instance = new WebAssembly.Instance(probeModule, wasi.getImportObject() as WebAssembly.Imports);
-  wasi.initialize(instance);
-  const answer = (instance.exports.readable_within as (timeoutNs: bigint) => number)(timeoutNs);
-  if (answer < 0) throw new Error('poll_oneoff failed on the pipe probe');
-  return answer === 1;
 }
 
-async function holdsBytes(readFd: number): Promise<boolean> {
-  for (const timeout of PROBE_TIMEOUTS_NS) {
-    if (await readableWithin(readFd, timeout)) return true;
+function loadWasi(): Promise<NodeWasi> {
+  wasiModule ??= quietly(() => import('node:wasi'));
+  return wasiModule;
+}
+
+/** Whether any of the (one or two) pipes behind `readFds` holds unread bytes, waiting at most one timeout. */
+async function anyReadable(readFds: readonly number[]): Promise<boolean> {
+  const { WASI } = await loadWasi();
+  probeModule ??= new WebAssembly.Module(Buffer.from(PIPE_PROBE_WASM_BASE64, 'base64'));
+  const wasi = quietly(
+    () => new WASI({ version: 'preview1', stdin: readFds[0]!, ...(readFds[1] === undefined ? {} : { stdout: readFds[1] }), returnOnExit: true }),
+  );
+  const instance = new WebAssembly.Instance(probeModule, wasi.getImportObject() as WebAssembly.Imports);
+  wasi.initialize(instance);
+  const mask = (instance.exports.readable_within as (timeoutNs: bigint, nfds: number) => number)(PROBE_TIMEOUT_NS, readFds.length);
+  if (mask < 0) throw new Error('poll_oneoff failed on the pipe probe');
+  return mask !== 0;
+}
+
+async function holdBytes(readFds: readonly number[]): Promise<boolean> {
+  for (let i = 0; i < EMPTY_CONFIRMATIONS; i++) {
+    if (await anyReadable(readFds)) return true;
   }
   return false;
 }
 
 /**
- * Resolves once the pipe or FIFO that `writeFd` writes into is empty, or at
- * `deadline` (ms since the epoch, as Date.now()), whichever comes first; true
- * if it was seen empty. Anything that is not a pipe counts as empty at once.
+ * Resolves once the pipes or FIFOs that `writeFds` write into are all empty, or
+ * at `deadline` (ms since the epoch, as Date.now()), whichever comes first; true
+ * if they were seen empty. Anything that is not a pipe counts as empty at once.
  */
-export async function waitUntilPipeDrained(writeFd: number, deadline: number): Promise<boolean> {
-  let readFd: number;
+export async function waitUntilPipesDrained(writeFds: readonly number[], deadline: number): Promise<boolean> {
+  const readFds: number[] = [];
   try {
-    if (!fs.fstatSync(writeFd).isFIFO()) return true;
-    // A read end of our own on the same pipe (Linux reopens pipes through /proc): it only watches.
-    readFd = fs.openSync(`/proc/self/fd/${writeFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch {
-    return true; // the fd is gone: nothing of ours left to wait for
-  }
-  try {
-    for (;;) {
-      if (!(await holdsBytes(readFd))) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(RETRY_INTERVAL_MS);
+    for (const writeFd of new Set(writeFds)) {
+      try {
+        if (!fs.fstatSync(writeFd).isFIFO()) continue;
+        // A read end of our own on the same pipe (Linux reopens pipes through /proc): it only watches.
+        readFds.push(fs.openSync(`/proc/self/fd/${writeFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+      } catch {
+        // the fd is gone: nothing of ours left to wait for there
+      }
     }
+    let drained = true;
+    for (let first = 0; first < readFds.length; first += PIPES_PER_PROBE) {
+      const group = readFds.slice(first, first + PIPES_PER_PROBE);
+      for (;;) {
+        if (!(await holdBytes(group))) break;
+        if (Date.now() >= deadline) {
+          drained = false;
+          break;
+        }
+        await sleep(RETRY_INTERVAL_MS);
+      }
+    }
+    return drained;
   } catch {
     return true;
   } finally {
-    fs.closeSync(readFd);
+    for (const fd of readFds) fs.closeSync(fd);
   }
 }

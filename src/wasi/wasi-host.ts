@@ -19,7 +19,7 @@ import type { TcpListener } from './tcp-listener.js';
 import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js';
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
-import { waitUntilPipeDrained } from './pipe-drain.js';
+import { waitUntilPipesDrained } from './pipe-drain.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
@@ -182,12 +182,8 @@ export class WasiHost {
       // Nothing written, nothing of ours in the pipe: no need to wait.
       if (d instanceof StreamDescriptor && d.isOpen && d.hasWritten) outputs.set(d.hostFd, d);
     }
-    await Promise.all(
-      [...outputs.values()].map(async (d) => {
-        if (!(await withinDeadline(d.flushed(), deadline))) return;
-        await waitUntilPipeDrained(d.hostFd, deadline);
-      }),
-    );
+    const flushed = await Promise.all([...outputs.values()].map(async (d) => ((await withinDeadline(d.flushed(), deadline)) ? d.hostFd : -1)));
+    await waitUntilPipesDrained(flushed.filter((fd) => fd >= 0), deadline);
   }
 
   /** Closes every fd (output included: its readers see end of file). */

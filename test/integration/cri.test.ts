@@ -39,7 +39,7 @@ beforeAll(async () => {
     // No warm spare daemons, so that "no shim remains" means no process at all.
     env: { WASMTS_SPARE: '0' },
   });
-  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst]) {
+  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst, TEST_IMAGES.cat]) {
     await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
   }
   cri = new CriClient(containerd.address);
@@ -211,6 +211,43 @@ describe('a pod with RuntimeClass handler wasmts', () => {
     }
     await removePod(podId, sandboxPid);
   }, 300_000);
+
+  it('ends a stdin: true, stdin_once: true container at once when its attach closes stdin without sending anything', async () => {
+    const pod = podConfig('stdin-pod', HOST_NETWORK);
+    const { podId, pid: sandboxPid } = await runPod(pod);
+    const { container_id: containerId } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
+      pod_sandbox_id: podId,
+      config: {
+        metadata: { name: 'cat', attempt: 0 },
+        image: { image: TEST_IMAGES.cat.reference },
+        stdin: true,
+        stdin_once: true,
+        log_path: 'cat/0.log',
+        linux: { security_context: { namespace_options: pod.linux.security_context.namespace_options } },
+      },
+      sandbox_config: pod,
+    });
+    await cri.runtimeCall('StartContainer', { container_id: containerId });
+    const state = async () =>
+      (await cri.runtimeCall<{ status: ContainerStatus }>('ContainerStatus', { container_id: containerId }, 5_000)).status;
+    // It waits for its input: nothing has attached yet.
+    await sleep(500);
+    expect((await state()).state).toBe('CONTAINER_RUNNING');
+    // Attach as kubectl would (websocket, channel protocol), and end the session with an empty stdin.
+    const { url } = await cri.runtimeCall<{ url: string }>('Attach', { container_id: containerId, stdin: true, stdout: true, stderr: true });
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io', 'channel.k8s.io']);
+    await new Promise<void>((resolve, reject) => {
+      socket.addEventListener('open', () => resolve());
+      socket.addEventListener('error', () => reject(new Error(`cannot attach through ${url}`)));
+    });
+    socket.close();
+    const exited = await until('the container to see end of file and exit', async () => {
+      const status = await state();
+      return status.state === 'CONTAINER_EXITED' ? status : undefined;
+    }, 10_000);
+    expect(exited.exit_code).toBe(0);
+    await removePod(podId, sandboxPid);
+  });
 
   it("keeps a pod's containers in the network namespace CNI set up for the pod", async () => {
     const pod = podConfig('netns-pod', POD_NETWORK);

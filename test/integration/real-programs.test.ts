@@ -1,13 +1,15 @@
 /**
  * Real programs, built from Debian's source packages twice — to wasm32-wasi and
- * natively — by test/corpus/build (compressors, a calculator, document
- * renderers, a JSON processor, a database shell, …). Each case runs through
+ * natively — by test/corpus/build: compressors (zlib's minigzip, bzip2, brotli,
+ * lz4, zstd), document renderers (cmark, md4c), an XML checker (expat's xmlwf),
+ * a database shell (sqlite3), a calculator (bc) and a JSON processor (jq). Each case runs through
  * `ctr run --rm` on wasmts with stdin from a file, from a pipe and empty, and
  * must print exactly what the native build prints, byte for byte, with the same
  * exit status.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeImage, type ImageFile } from '../../src/oci/image-builder.js';
@@ -38,11 +40,17 @@ interface CorpusProgram {
 
 type StdinForm = 'file' | 'pipe' | 'empty';
 
-/** What the native build prints for this case and stdin. */
-function runNative(program: CorpusProgram, testCase: CorpusCase, input: Buffer | undefined) {
+/**
+ * What the native build prints for this case and stdin: with the argv[0] the
+ * guest gets (some of these pick their mode from it), stdin through a pipe as
+ * the guest's always is, and an empty HOME (sqlite3 and jq read rc files there).
+ */
+function runNative(program: CorpusProgram, testCase: CorpusCase, input: Buffer | undefined, home: string) {
   const result = spawnSync(path.join(CORPUS, program.native), testCase.args, {
+    argv0: `/${program.name}`,
     input: input ?? Buffer.alloc(0),
-    cwd: CORPUS,
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
     maxBuffer: 1 << 30,
     timeout: 120_000,
   });
@@ -58,7 +66,7 @@ beforeAll(async () => {
   programs = JSON.parse(await readFile(path.join(CORPUS, 'manifest.json'), 'utf8')) as CorpusProgram[];
   const files: ImageFile[] = [];
   for (const program of programs) {
-    files.push({ path: `/${program.name}.wasm`, data: await readFile(path.join(CORPUS, program.wasm)), mode: 0o755 });
+    files.push({ path: `/${program.name}`, data: await readFile(path.join(CORPUS, program.wasm)), mode: 0o755 });
     for (const testCase of program.cases) {
       for (const [inside, host] of Object.entries(testCase.files ?? {})) {
         if (!files.some((f) => f.path === inside)) files.push({ path: inside, data: await readFile(path.join(CORPUS, host)), mode: 0o644 });
@@ -66,7 +74,7 @@ beforeAll(async () => {
     }
   }
   const tar = path.join(CORPUS, 'corpus-image.tar');
-  await writeImage(tar, { reference: IMAGE, entrypoint: [`/${programs[0]!.name}.wasm`], files });
+  await writeImage(tar, { reference: IMAGE, entrypoint: [`/${programs[0]!.name}`], files });
   await containerd.importImage(tar);
 }, 1_600_000);
 
@@ -78,6 +86,7 @@ describe('real programs built from Debian sources', () => {
 
   it('print through wasmts exactly what their native builds print, with stdin from a file, a pipe and empty', async () => {
     const env = { ...process.env, CONTAINERD_SNAPSHOTTER: containerd.info.snapshotter };
+    const home = await mkdtemp(path.join(tmpdir(), 'wasmts-corpus-home-'));
     let checked = 0;
     for (const program of programs) {
       for (const testCase of program.cases) {
@@ -85,7 +94,7 @@ describe('real programs built from Debian sources', () => {
         for (const form of forms) {
           const inputPath = testCase.input === null ? undefined : path.join(CORPUS, testCase.input);
           const input = form === 'empty' || inputPath === undefined ? undefined : await readFile(inputPath);
-          const native = runNative(program, testCase, input);
+          const native = runNative(program, testCase, input, home);
           const stdin = form === 'file' && inputPath !== undefined ? { file: inputPath } : form === 'pipe' && input !== undefined ? { data: input } : undefined;
           const what = `${program.name} (${program.package}) ${testCase.name}, stdin ${form}`;
           const wasm = await runCaptured(
@@ -93,7 +102,7 @@ describe('real programs built from Debian sources', () => {
             [
               '--address', containerd.address, '--namespace', containerd.namespace,
               'run', '--rm', '--runtime', WASMTS_RUNTIME, IMAGE, uniqueId(`${program.name}-${testCase.name}`.slice(0, 40)),
-              `/${program.name}.wasm`, ...testCase.args,
+              `/${program.name}`, ...testCase.args,
             ],
             'pipe',
             { env, timeoutMs: 180_000, ...(stdin === undefined ? {} : { stdin }) },
@@ -108,5 +117,6 @@ describe('real programs built from Debian sources', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(24);
+    await rm(home, { recursive: true, force: true });
   }, 1_800_000);
 });

@@ -1,11 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PIPE_PROBE_WASM_BASE64, waitUntilPipeDrained } from '../../../src/wasi/pipe-drain.js';
+import { PIPE_PROBE_WASM_BASE64, waitUntilPipesDrained } from '../../../src/wasi/pipe-drain.js';
 import { fifoWithIdleReader, tempDir } from './helpers.js';
 import fs from 'node:fs';
 
-describe('waitUntilPipeDrained', () => {
+describe('waitUntilPipesDrained', () => {
+  it('waits for the slower of two readers', async () => {
+    const [a, b] = [fifoWithIdleReader(tempDir()), fifoWithIdleReader(tempDir())];
+    fs.writeSync(a.writeFd, 'for a');
+    fs.writeSync(b.writeFd, 'for b');
+    expect(await waitUntilPipesDrained([a.writeFd, b.writeFd], Date.now() + 100)).toBe(false);
+    a.startReading();
+    expect(await waitUntilPipesDrained([a.writeFd, b.writeFd], Date.now() + 100)).toBe(false);
+    b.startReading();
+    expect(await waitUntilPipesDrained([a.writeFd, b.writeFd], Date.now() + 5_000)).toBe(true);
+    expect([a.received().toString(), b.received().toString()]).toEqual(['for a', 'for b']);
+    for (const end of [a, b]) {
+      fs.closeSync(end.writeFd);
+      end.close();
+    }
+  });
+
   it('embeds exactly the module that pipe-probe.wat assembles to', async () => {
     const { default: initWabt } = await import('wabt');
     const wabt = await initWabt();
@@ -17,11 +33,11 @@ describe('waitUntilPipeDrained', () => {
 
   it('answers at once for an empty pipe and leaves its bytes alone otherwise', async () => {
     const out = fifoWithIdleReader(tempDir());
-    expect(await waitUntilPipeDrained(out.writeFd, Date.now() + 1_000)).toBe(true);
+    expect(await waitUntilPipesDrained([out.writeFd], Date.now() + 1_000)).toBe(true);
     fs.writeSync(out.writeFd, 'still here');
-    expect(await waitUntilPipeDrained(out.writeFd, Date.now() + 100)).toBe(false);
+    expect(await waitUntilPipesDrained([out.writeFd], Date.now() + 100)).toBe(false);
     out.startReading();
-    expect(await waitUntilPipeDrained(out.writeFd, Date.now() + 5_000)).toBe(true);
+    expect(await waitUntilPipesDrained([out.writeFd], Date.now() + 5_000)).toBe(true);
     fs.closeSync(out.writeFd);
     expect(out.received().toString()).toBe('still here');
     out.close();
@@ -30,7 +46,7 @@ describe('waitUntilPipeDrained', () => {
   it('counts a regular file as drained', async () => {
     const file = path.join(tempDir(), 'plain');
     const fd = fs.openSync(file, 'w');
-    expect(await waitUntilPipeDrained(fd, Date.now())).toBe(true);
+    expect(await waitUntilPipesDrained([fd], Date.now())).toBe(true);
     fs.closeSync(fd);
   });
 });
