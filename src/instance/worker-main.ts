@@ -6,6 +6,7 @@ import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { GuestMemory, OUT_OF_MEMORY_STATUS } from './guest-memory.js';
 import { TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
+import { preparePipeProbe } from '../wasi/pipe-drain.js';
 import { openListeners } from './tcp-listeners.js';
 import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWorker } from './worker-protocol.js';
 
@@ -86,3 +87,5 @@ async function handle(message: ToWorker): Promise<void> {
 }
 
 send({ type: 'booted', tid: threadId() });
+// Off the exit's path: the output drain's probe is ready before any guest ends.
+void preparePipeProbe().catch(() => {});

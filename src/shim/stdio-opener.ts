@@ -96,8 +96,8 @@ export class FifoStdioOpener implements StdioOpener {
     let closed = false;
     return {
       ...result,
-      drainOutput: async () => {
-        if (!closed) await waitUntilPipesDrained(heldWriters, Date.now() + OUTPUT_DRAIN_TIMEOUT_MS);
+      drainOutput: async (instanceDrained) => {
+        if (!instanceDrained && !closed) await waitUntilPipesDrained(heldWriters, Date.now() + OUTPUT_DRAIN_TIMEOUT_MS);
       },
       close: async () => {
         if (closed) return;

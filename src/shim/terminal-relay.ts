@@ -5,6 +5,7 @@ import type { OpenedStdio, TerminalControl } from '../task/collaborators.js';
 import type { StdioPaths } from '../task/events.js';
 import { createFifoPair, type FifoPair } from './fifo-pair.js';
 import { LineDiscipline, translateOutput } from './line-discipline.js';
+import { waitUntilPipesDrained } from '../wasi/pipe-drain.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 /** How long the guest's last output may take to reach the client after it ended. */
@@ -55,7 +56,7 @@ export async function openTerminal(paths: StdioPaths): Promise<OpenedStdio> {
 
     const relay = new TerminalRelay(
       clientIn === undefined ? undefined : new net.Socket({ fd: clientIn, readable: true, writable: false }),
-      clientOut === undefined ? undefined : new net.Socket({ fd: clientOut, readable: false, writable: true }),
+      clientOut === undefined ? undefined : { socket: new net.Socket({ fd: clientOut, readable: false, writable: true }), fd: clientOut },
       new net.Socket({ fd: input.writeFd, readable: false, writable: true }),
       new net.Socket({ fd: output.readFd, readable: true, writable: false }),
     );
@@ -64,6 +65,7 @@ export async function openTerminal(paths: StdioPaths): Promise<OpenedStdio> {
       stdout: output.writeFd,
       stderr: guestStderr,
       terminal: relay,
+      drainOutput: () => relay.drainOutput(Date.now() + DRAIN_TIMEOUT_MS),
       close: async () => {
         await relay.close();
         closeQuietly(keptReader);
@@ -85,13 +87,18 @@ class TerminalRelay implements TerminalControl {
   private readonly outputEnded: Promise<void>;
   size = { width: 0, height: 0 };
 
+  private readonly clientOut: net.Socket | undefined;
+  private readonly clientOutFd: number | undefined;
+
   constructor(
     private readonly clientIn: net.Socket | undefined,
-    private readonly clientOut: net.Socket | undefined,
+    clientOut: { socket: net.Socket; fd: number } | undefined,
     private readonly guestIn: net.Socket,
     private readonly guestOut: net.Socket,
   ) {
-    for (const socket of [clientIn, clientOut, guestIn, guestOut]) socket?.on('error', () => {});
+    this.clientOut = clientOut?.socket;
+    this.clientOutFd = clientOut?.fd;
+    for (const socket of [clientIn, this.clientOut, guestIn, guestOut]) socket?.on('error', () => {});
     clientIn?.on('data', (keys: Buffer) => this.onKeys(keys));
     // The client went away (or closed its stdin): like a hangup, the guest reads end of file.
     clientIn?.on('end', () => this.guestIn.end());
@@ -109,6 +116,21 @@ class TerminalRelay implements TerminalControl {
   resize(width: number, height: number): void {
     // Preview 1 has no ioctl to report a window size; it is kept for State and logs.
     this.size = { width, height };
+  }
+
+  /**
+   * Waits until the guest's output has ended and every byte of it is in the
+   * client's FIFO and read from there (or until `deadline`): a client on
+   * containerd 1.6 stops reading when Wait returns.
+   */
+  async drainOutput(deadline: number): Promise<void> {
+    const late = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+    await Promise.race([this.outputEnded, late()]);
+    const out = this.clientOut;
+    if (out === undefined || out.destroyed || this.clientOutFd === undefined) return;
+    // Queued after everything relayed so far: called back once all of it is in the FIFO.
+    await Promise.race([new Promise<void>((resolve) => out.write(Buffer.alloc(0), () => resolve())), late()]);
+    await waitUntilPipesDrained([this.clientOutFd], deadline);
   }
 
   /** Waits for the guest's last output to reach the client, then lets the client see end of file. */

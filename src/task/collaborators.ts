@@ -39,11 +39,13 @@ export interface OpenedStdio {
   /** Present when the process has a terminal: the guest's stdio lead to it. */
   terminal?: TerminalControl;
   /**
-   * Waits (bounded) until the output pipes' readers have taken every byte the
-   * guest wrote; for a guest ended from outside (killed), whose instance could
-   * not see to it. Resolves at once when there is nothing to wait for.
+   * Waits (bounded) until the client has taken every byte the guest wrote, as
+   * far as the opener is concerned: what it relays (a terminal), or what sits in
+   * the output pipes when the instance could not see to it (`instanceDrained`
+   * false: the guest was killed). Called before each exit is reported; resolves
+   * at once when there is nothing to wait for.
    */
-  drainOutput?(): Promise<void>;
+  drainOutput?(instanceDrained: boolean): Promise<void>;
   /** Closes what the opener kept for itself (keep-alive fds); call after the instance ended. Idempotent. */
   close(): Promise<void>;
 }

@@ -295,8 +295,8 @@ export class TaskService {
 
   private watchExit(task: TaskRecord, process: ProcessRecord): void {
     void process.instance.wait().then(async (result) => {
-      // A killed guest's last writes may still sit in its pipes: the client gets them before the exit.
-      if (result.outputDrained !== true) await process.stdio.drainOutput?.();
+      // What a killed guest last wrote, or what a terminal relays, reaches the client before the exit.
+      await process.stdio.drainOutput?.(result.outputDrained === true);
       if (process.isInit) {
         // The init's exit is the task's last: end the execs first, as a pid namespace would.
         const running = [...task.execs.values()].filter((e) => e.state !== 'stopped' && e.state !== 'deleted');

@@ -59,6 +59,15 @@ function loadWasi(): Promise<NodeWasi> {
   return wasiModule;
 }
 
+/**
+ * Loads node:wasi and compiles the probe ahead of need (a worker booted before
+ * its guest arrives), so a guest's exit does not wait for either.
+ */
+export async function preparePipeProbe(): Promise<void> {
+  await loadWasi();
+  probeModule ??= await WebAssembly.compile(Buffer.from(PIPE_PROBE_WASM_BASE64, 'base64'));
+}
+
 /** Whether any of the (one or two) pipes behind `readFds` holds unread bytes, waiting at most one timeout. */
 async function anyReadable(readFds: readonly number[]): Promise<boolean> {
   const { WASI } = await loadWasi();
