@@ -66,6 +66,7 @@ export function openStdio(fd: number | undefined, direction: StdioDirection, asT
       filetype,
       rights: STREAM_RIGHTS,
       readsFdFirst: stats.isFIFO(),
+      writesFdFirst: stats.isFIFO(),
     });
   }
   if (stats.isFile() || stats.isCharacterDevice() || stats.isBlockDevice()) {

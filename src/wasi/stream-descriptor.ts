@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { FdFlags } from './abi.js';
 import { Descriptor, type Filestat, type IovecSource, type Readiness, toFilestat } from './descriptor.js';
 import { Errno, errnoOf, fail } from './errno.js';
-import { scatter, totalLength } from './memory-view.js';
+import { scatter, skipBytes, totalLength } from './memory-view.js';
 
 /**
  * The room poll_oneoff reports on a writable stream with nothing in flight: a
@@ -50,10 +50,21 @@ export class StreamDescriptor extends Descriptor {
 
   /** read(2) the fd before waiting (see #readNow). */
   readonly #readsFdFirst: boolean;
+  /** writev(2) straight from the guest's memory before going through the handle (see write). */
+  readonly #writesFdFirst: boolean;
 
   constructor(
     socket: net.Socket,
-    options: { hostFd: number; readable: boolean; writable: boolean; filetype: number; rights: bigint; readsFdFirst?: boolean },
+    options: {
+      hostFd: number;
+      readable: boolean;
+      writable: boolean;
+      filetype: number;
+      rights: bigint;
+      /** The fd is a pipe or FIFO the handle made non-blocking: it may be read and written directly. */
+      readsFdFirst?: boolean;
+      writesFdFirst?: boolean;
+    },
   ) {
     super(options.rights, options.rights);
     this.#socket = socket;
@@ -61,6 +72,7 @@ export class StreamDescriptor extends Descriptor {
     this.#readable = options.readable;
     this.#writable = options.writable;
     this.#readsFdFirst = options.readsFdFirst === true && options.readable && options.hostFd >= 0;
+    this.#writesFdFirst = options.writesFdFirst === true && options.writable && options.hostFd >= 0;
     this.filetype = options.filetype;
     socket.on('error', (error) => {
       const errno = errnoOf(error) ?? Errno.IO;
@@ -191,13 +203,28 @@ export class StreamDescriptor extends Descriptor {
     }
     const socket = this.#socket;
     this.#hasWritten = true;
+    let rest = iovs;
+    if (this.#writesFdFirst) {
+      // Straight from the guest's memory into the pipe: no copy, no stream machinery, for
+      // everything that fits now. Only what does not fit goes through the handle below.
+      let written: number;
+      try {
+        written = fs.writevSync(this.#hostFd, iovs);
+      } catch (error) {
+        const errno = errnoOf(error) ?? Errno.IO;
+        if (errno !== Errno.AGAIN) return fail(errno);
+        written = 0;
+      }
+      if (written === total) return total;
+      rest = skipBytes(iovs, written);
+    }
     let settle!: (errno: number | undefined) => void;
     const settled = new Promise<number | undefined>((resolve) => {
       settle = resolve;
     });
     // Copied now: the guest may reuse its buffer as soon as we return. The handle
     // tries the fd synchronously; whatever did not fit stays queued in the handle.
-    socket.write(Buffer.concat(iovs), (error) => settle(error ? (errnoOf(error) ?? Errno.IO) : undefined));
+    socket.write(Buffer.concat(rest), (error) => settle(error ? (errnoOf(error) ?? Errno.IO) : undefined));
     if (socket.writableLength === 0) return total;
     this.#inFlight = settled.then(() => {
       this.#inFlight = undefined;
