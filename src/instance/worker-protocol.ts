@@ -7,11 +7,11 @@
  */
 
 /**
- * How long an ended guest's output may wait for its readers to take it before
- * the exit is reported anyway: a client that never reads (ctr run -d) must not
- * hold the exit back for long. runc's shim waits 2 s for its copies at Delete too.
+ * How long an ended guest's output may wait for a reader that is there but
+ * behind before the exit is reported anyway. With no reader at all (ctr run -d)
+ * there is no wait (see pipe-drain.ts).
  */
-export const OUTPUT_DRAIN_TIMEOUT_MS = 2_000;
+export const OUTPUT_DRAIN_TIMEOUT_MS = 10_000;
 /** How long closing the guest's fds may take after the drain before the worker reports anyway. */
 export const CLOSE_TIMEOUT_MS = 1_000;
 

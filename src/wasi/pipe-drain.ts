@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -19,6 +20,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * empty pipe costs one timeout. Its timer counts whole milliseconds from a
  * clock cached when the call begins; a thread preempted right there can see the
  * timer fire before the fds are polled, so "empty" is asked twice.
+ *
+ * Only a reader can empty a pipe: when bytes remain and no other process has
+ * the pipe open for reading (ctr run -d reads nothing), there is nothing to
+ * wait for, and the wait ends at once.
  */
 
 /** How long each probe waits for "readable" before calling the pipes empty. */
@@ -89,6 +94,28 @@ async function holdBytes(readFds: readonly number[]): Promise<boolean> {
   return false;
 }
 
+/** Whether a process other than this one holds the pipe behind `fd` open for reading (from /proc). */
+export async function hasOtherReader(fd: number): Promise<boolean> {
+  let target: string;
+  try {
+    target = await readlink(`/proc/self/fd/${fd}`); // a FIFO's path, or pipe:[inode]
+  } catch {
+    return false;
+  }
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const other of fds) {
+      if ((await readlink(`/proc/${pid}/fd/${other}`).catch(() => '')) !== target) continue;
+      const info = await readFile(`/proc/${pid}/fdinfo/${other}`, 'utf8').catch(() => '');
+      const flags = /^flags:\s*([0-7]+)/m.exec(info)?.[1];
+      // O_ACCMODE: O_RDONLY (0) and O_RDWR (2) read; O_WRONLY (1) does not.
+      if (flags !== undefined && (parseInt(flags, 8) & 3) !== 1) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * Resolves once the pipes or FIFOs that `writeFds` write into are all empty, or
  * at `deadline` (ms since the epoch, as Date.now()), whichever comes first; true
@@ -97,11 +124,13 @@ async function holdBytes(readFds: readonly number[]): Promise<boolean> {
 export async function waitUntilPipesDrained(writeFds: readonly number[], deadline: number): Promise<boolean> {
   const readFds: number[] = [];
   try {
+    const watched: number[] = [];
     for (const writeFd of new Set(writeFds)) {
       try {
         if (!fs.fstatSync(writeFd).isFIFO()) continue;
         // A read end of our own on the same pipe (Linux reopens pipes through /proc): it only watches.
         readFds.push(fs.openSync(`/proc/self/fd/${writeFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+        watched.push(writeFd);
       } catch {
         // the fd is gone: nothing of ours left to wait for there
       }
@@ -109,8 +138,18 @@ export async function waitUntilPipesDrained(writeFds: readonly number[], deadlin
     let drained = true;
     for (let first = 0; first < readFds.length; first += PIPES_PER_PROBE) {
       const group = readFds.slice(first, first + PIPES_PER_PROBE);
+      let readerSeen = false;
       for (;;) {
         if (!(await holdBytes(group))) break;
+        if (!readerSeen) {
+          // Bytes remain: worth waiting for only if someone can take them.
+          const readers = await Promise.all(watched.slice(first, first + PIPES_PER_PROBE).map(hasOtherReader));
+          if (!readers.some(Boolean)) {
+            drained = false;
+            break;
+          }
+          readerSeen = true;
+        }
         if (Date.now() >= deadline) {
           drained = false;
           break;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { SIGNATURES, WasiHost, type WasiHostOptions } from '../../../src/wasi/index.js';
 
 /** fd_write | fd_allocate | fd_filestat_set_size (witx `$rights`). */
@@ -43,43 +43,43 @@ export function fifoToCollector(
   return { writeFd, collected: () => ended, reader };
 }
 
+/** The reader of fifoWithIdleReader: holds the FIFO open, reads only after "go", echoes what it read. */
+const IDLE_READER = `
+const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], fs.constants.O_RDONLY);
+process.stdin.once('data', () => {
+  process.stdin.destroy();
+  fs.createReadStream('', { fd }).pipe(process.stdout);
+});
+`;
+
 /**
- * A FIFO whose reader takes nothing until told to: unlike a paused net.Socket,
- * which still reads ahead into its buffer, bytes stay in the pipe until
- * `startReading()`, which then reads everything as it comes.
+ * A FIFO read by another process that takes nothing until told to, so bytes stay
+ * in the pipe (a paused net.Socket would still read ahead, and a reader in this
+ * process would not count as a client: see hasOtherReader). After
+ * `startReading()` it reads everything as it comes; `received()` resolves with
+ * it all once the writers are closed.
  */
-export function fifoWithIdleReader(dir: string, name = 'idle.fifo'): { writeFd: number; startReading: () => void; received: () => Buffer; close: () => void } {
+export function fifoWithIdleReader(dir: string, name = 'idle.fifo'): { writeFd: number; startReading: () => void; received: () => Promise<Buffer>; close: () => void } {
   const file = path.join(dir, name);
   execFileSync('mkfifo', [file]);
-  const readFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const writeFd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  const reader = spawn(process.execPath, ['-e', IDLE_READER, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Blocks until the reader has opened its end.
+  const writeFd = fs.openSync(file, fs.constants.O_WRONLY);
   const chunks: Buffer[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const drain = (): void => {
-    const scratch = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
-      let n: number;
-      try {
-        n = fs.readSync(readFd, scratch);
-      } catch {
-        return; // EAGAIN: empty for now
-      }
-      if (n === 0) return;
-      chunks.push(Buffer.from(scratch.subarray(0, n)));
-    }
-  };
+  reader.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<Buffer>((resolve) => reader.once('close', () => resolve(Buffer.concat(chunks))));
+  let started = false;
   return {
     writeFd,
     startReading: () => {
-      timer ??= setInterval(drain, 2);
+      if (started) return;
+      started = true;
+      reader.stdin.write('go\n');
     },
-    received: () => {
-      drain();
-      return Buffer.concat(chunks);
-    },
+    received: () => ended,
     close: () => {
-      clearInterval(timer);
-      fs.closeSync(readFd);
+      reader.kill('SIGKILL');
     },
   };
 }

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PIPE_PROBE_WASM_BASE64, waitUntilPipesDrained } from '../../../src/wasi/pipe-drain.js';
+import { hasOtherReader, PIPE_PROBE_WASM_BASE64, waitUntilPipesDrained } from '../../../src/wasi/pipe-drain.js';
 import { fifoWithIdleReader, tempDir } from './helpers.js';
 import fs from 'node:fs';
 
@@ -15,11 +16,8 @@ describe('waitUntilPipesDrained', () => {
     expect(await waitUntilPipesDrained([a.writeFd, b.writeFd], Date.now() + 100)).toBe(false);
     b.startReading();
     expect(await waitUntilPipesDrained([a.writeFd, b.writeFd], Date.now() + 5_000)).toBe(true);
-    expect([a.received().toString(), b.received().toString()]).toEqual(['for a', 'for b']);
-    for (const end of [a, b]) {
-      fs.closeSync(end.writeFd);
-      end.close();
-    }
+    for (const end of [a, b]) fs.closeSync(end.writeFd);
+    expect([(await a.received()).toString(), (await b.received()).toString()]).toEqual(['for a', 'for b']);
   });
 
   it('embeds exactly the module that pipe-probe.wat assembles to', async () => {
@@ -39,8 +37,30 @@ describe('waitUntilPipesDrained', () => {
     out.startReading();
     expect(await waitUntilPipesDrained([out.writeFd], Date.now() + 5_000)).toBe(true);
     fs.closeSync(out.writeFd);
-    expect(out.received().toString()).toBe('still here');
+    expect((await out.received()).toString()).toBe('still here');
+  });
+
+  it('stops at once when no other process reads the pipe (ctr run -d reads nothing)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'unread.fifo');
+    execFileSync('mkfifo', [file]);
+    // Only readers of our own, like the daemon's kept reader: nobody will ever take these bytes.
+    const ownReader = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const writeFd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.writeSync(writeFd, 'nobody reads this');
+    const started = Date.now();
+    expect(await waitUntilPipesDrained([writeFd], Date.now() + 5_000)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await hasOtherReader(writeFd)).toBe(false);
+    fs.closeSync(writeFd);
+    fs.closeSync(ownReader);
+  });
+
+  it('sees a reader in another process', async () => {
+    const out = fifoWithIdleReader(tempDir());
+    expect(await hasOtherReader(out.writeFd)).toBe(true);
     out.close();
+    fs.closeSync(out.writeFd);
   });
 
   it('counts a regular file as drained', async () => {

@@ -26,8 +26,7 @@ describe('stdio a guest can trust', () => {
     expect(await write).toBe(data.length);
     // What a terminated worker does to its handles: anything still queued would be dropped here.
     socket.destroy();
-    expect(out.received().length).toBe(data.length);
-    out.close();
+    expect((await out.received()).length).toBe(data.length);
   });
 
   it('ends stdin at once when the FIFO\'s only writer came and went before the guest\'s end was opened', async () => {
@@ -69,8 +68,7 @@ describe('stdio a guest can trust', () => {
     out.startReading();
     await drained;
     await probe.host.close();
-    expect(out.received().length).toBe(40 * 1024);
-    out.close();
+    expect((await out.received()).length).toBe(40 * 1024);
   });
 
   it('stops waiting for a reader that never reads at the deadline', async () => {
