@@ -8,7 +8,7 @@
  * never one that had.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,9 +25,11 @@ import {
   splitTrapReport,
 } from '../support/stdio-pattern.js';
 import { runCaptured } from '../support/captured-run.js';
-import { removeTask } from '../support/tasks.js';
+import { removeTask, waitForFile } from '../support/tasks.js';
+import { REPO_ROOT } from '../support/fixtures.js';
 
 const containerd = useContainerd();
+const BINARY_LOGGER = path.join(REPO_ROOT, 'test', 'fixtures', 'binary-logger.sh');
 /** Racy cases run this many times each. */
 const REPEATS = 20;
 
@@ -145,3 +147,35 @@ async function waitFor(done: () => boolean, timeoutMs: number, what: string): Pr
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('ctr run --log-uri binary:// hands the logger every byte the guest wrote', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'wasmts-fidelity-binary-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const ending of ENDINGS) {
+    it(`on fds 3 and 4, for every size, when the guest ends with ${ending}`, async () => {
+      for (const size of SIZES) {
+        const out = path.join(dir, `${ending}-${size}`);
+        await mkdir(out);
+        const what = `${size} bytes, ${ending}, binary:// logger`;
+        const result = await runCaptured(
+          containerd.ctrBinary,
+          ctrArgs(uniqueId('burst-bin'), size, size, ending, ['--log-uri', `binary://${BINARY_LOGGER}?dir=${out}`]),
+          'pipe',
+          { env: ctrEnv, timeoutMs: 120_000 },
+        );
+        expect(result.code, `${what}: exit status`).toBe(ENDING_STATUS[ending]);
+        await waitForFile(path.join(out, 'finished'), (text) => text === 'done\n', 30_000);
+        const { written, report } = splitTrapReport(await readFile(path.join(out, 'stderr'), 'latin1'));
+        assertSameBytes(await readFile(path.join(out, 'stdout'), 'latin1'), expectedStdout(size), `${what}, stdout`);
+        assertSameBytes(written, expectedStderr(size), `${what}, stderr`);
+        if (ending === 'trap') expect(report).toMatch(/^wasm trap: unreachable/);
+      }
+    }, 300_000);
+  }
+});
