@@ -44,6 +44,7 @@ const FIXTURES = [
   cWasm('spin', C_STRIPPED),
   cWasm('memhog', C_STRIPPED),
   cWasm('stdio-burst', C_STRIPPED),
+  cWasm('deep-recursion', [...C_STRIPPED, '-Wl,-z,stack-size=8388608']),
   // Network fixtures on WasmEdge's socket calls (net-compat.h); the server also natively, for scripts/bench-http.
   cWasm('http-server', C_STRIPPED, ['net-compat.h']),
   cWasm('tcp-client', C_STRIPPED, ['net-compat.h']),

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from './worker-protocol.js';
 
@@ -9,10 +10,34 @@ export interface BootedWorker {
 
 const WORKER_ENTRY = new URL('./worker-main.js', import.meta.url);
 
+/**
+ * The stack a guest's wasm runs on. Under JSPI it runs on a secondary stack of
+ * V8's (984 KiB by default), far less than the 8 MiB a native program gets, so
+ * deeply recursive programs (a JSON parser on 10,000 nested arrays) trapped with
+ * a stack overflow where their native build ran. Pages are reserved, not used:
+ * memory grows only as deep as the guest recurses.
+ */
+const GUEST_STACK_MIB = 64;
+
+let stackFlagsSet = false;
+/**
+ * V8 reads these when an isolate or a wasm stack is created, so setting them
+ * before the first worker boots gives every guest the larger stack; the daemon's
+ * own isolate (created earlier) keeps its limit. The limit stays below the stack
+ * reserved, so an overflow is a trap, never a crash.
+ */
+function setGuestStackFlags(): void {
+  if (stackFlagsSet) return;
+  stackFlagsSet = true;
+  v8.setFlagsFromString(`--wasm-stack-switching-stack-size=${GUEST_STACK_MIB * 1024}`);
+  v8.setFlagsFromString(`--stack-size=${GUEST_STACK_MIB * 1024 - 1024}`);
+}
+
 /** Boots one worker thread and resolves once it is ready for a guest. */
 export function bootWorker(): Promise<BootedWorker> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false });
+    setGuestStackFlags();
+    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false, resourceLimits: { stackSizeMb: GUEST_STACK_MIB } });
     const onMessage = (message: FromWorker) => {
       if (message.type !== 'booted') return;
       cleanup();

@@ -25,6 +25,7 @@ export type FixtureName =
   | 'spin.wasm'
   | 'memhog.wasm'
   | 'stdio-burst.wasm'
+  | 'deep-recursion.wasm'
   | 'http-server.wasm'
   | 'http-server.native'
   | 'tcp-client.wasm'

@@ -74,6 +74,8 @@ export const TEST_IMAGES = {
   memhog: image('memhog', 'memhog.wasm'),
   /** `/stdio-burst.wasm OUT ERR return|exit0|exit3|trap`: known patterns on stdout and stderr, then that ending (test/support/stdio-pattern.ts). */
   stdioBurst: image('stdio-burst', 'stdio-burst.wasm'),
+  /** `/deep-recursion.wasm N`: recurses N calls deep, prints `reached N`. */
+  deepRecursion: image('deep-recursion', 'deep-recursion.wasm'),
   /** HTTP server on WasmEdge's socket calls: `/http-server.wasm PORT [ADDRESS] [poll|blocking]` answers `Hello, World!`. */
   httpServer: image('http-server', 'http-server.wasm'),
   /** `/tcp-client.wasm HOST PORT MESSAGE`: resolves HOST (sock_getaddrinfo), sends MESSAGE, prints `reply: …`. */
