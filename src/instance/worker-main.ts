@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { GuestMemory, OUT_OF_MEMORY_STATUS } from './guest-memory.js';
 import { TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
 import { preparePipeProbe } from '../wasi/pipe-drain.js';
+import { settledBy } from '../deadline.js';
 import { openListeners } from './tcp-listeners.js';
 import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWorker } from './worker-protocol.js';
 
@@ -79,7 +80,7 @@ async function handle(message: ToWorker): Promise<void> {
       // reached its readers, so a client that stops reading when Wait returns misses nothing.
       send({ type: 'ended', exitStatus, outOfMemory, growRefused: memory?.growRefused ?? 0 });
       await host.drainOutput(Date.now() + OUTPUT_DRAIN_TIMEOUT_MS);
-      await Promise.race([host.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
+      await settledBy(host.close(), Date.now() + CLOSE_TIMEOUT_MS);
       send({ type: 'exit' });
       return;
     }

@@ -6,6 +6,7 @@ import type { StdioPaths } from '../task/events.js';
 import { createFifoPair, type FifoPair } from './fifo-pair.js';
 import { LineDiscipline, translateOutput } from './line-discipline.js';
 import { waitUntilPipesDrained } from '../wasi/pipe-drain.js';
+import { settledBy } from '../deadline.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 /** How long the guest's last output may take to reach the client after it ended. */
@@ -124,12 +125,11 @@ class TerminalRelay implements TerminalControl {
    * containerd 1.6 stops reading when Wait returns.
    */
   async drainOutput(deadline: number): Promise<void> {
-    const late = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
-    await Promise.race([this.outputEnded, late()]);
+    await settledBy(this.outputEnded, deadline);
     const out = this.clientOut;
     if (out === undefined || out.destroyed || this.clientOutFd === undefined) return;
     // Queued after everything relayed so far: called back once all of it is in the FIFO.
-    await Promise.race([new Promise<void>((resolve) => out.write(Buffer.alloc(0), () => resolve())), late()]);
+    await settledBy(new Promise<void>((resolve) => out.write(Buffer.alloc(0), () => resolve())), deadline);
     await waitUntilPipesDrained([this.clientOutFd], deadline);
   }
 
@@ -137,9 +137,7 @@ class TerminalRelay implements TerminalControl {
   async close(): Promise<void> {
     this.clientIn?.destroy();
     this.guestIn.destroy();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.outputEnded, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)))]);
-    clearTimeout(timer);
+    await settledBy(this.outputEnded, Date.now() + DRAIN_TIMEOUT_MS);
     this.guestOut.destroy();
     const out = this.clientOut;
     if (out !== undefined && !out.destroyed) {

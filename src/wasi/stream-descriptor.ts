@@ -292,7 +292,7 @@ export class StreamDescriptor extends Descriptor {
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
     }
-    const scratch = Buffer.allocUnsafe(64 * 1024);
+    const scratch = this.#scratch();
     for (;;) {
       let n: number;
       try {

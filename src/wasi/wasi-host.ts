@@ -20,6 +20,7 @@ import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js'
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
 import { waitUntilPipesDrained } from './pipe-drain.js';
+import { settledBy } from '../deadline.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
@@ -182,7 +183,7 @@ export class WasiHost {
       // Nothing written, nothing of ours in the pipe: no need to wait.
       if (d instanceof StreamDescriptor && d.isOpen && d.hasWritten) outputs.set(d.hostFd, d);
     }
-    const flushed = await Promise.all([...outputs.values()].map(async (d) => ((await withinDeadline(d.flushed(), deadline)) ? d.hostFd : -1)));
+    const flushed = await Promise.all([...outputs.values()].map(async (d) => ((await settledBy(d.flushed(), deadline)) ? d.hostFd : -1)));
     await waitUntilPipesDrained(flushed.filter((fd) => fd >= 0), deadline);
   }
 
@@ -194,7 +195,7 @@ export class WasiHost {
   async #report(text: string): Promise<void> {
     try {
       // A reader that takes nothing must not keep the exit from being reported.
-      await withinDeadline(Promise.resolve(this.#stderr.write([Buffer.from(text)])), Date.now() + REPORT_TIMEOUT_MS);
+      await settledBy(Promise.resolve(this.#stderr.write([Buffer.from(text)])), Date.now() + REPORT_TIMEOUT_MS);
     } catch {
       // stderr is gone; the exit status still tells the story
     }
@@ -203,19 +204,6 @@ export class WasiHost {
 
 /** How long a line the host writes on the guest's stderr (trap, out of memory) may wait for room. */
 const REPORT_TIMEOUT_MS = 2_000;
-
-/** Whether `work` settled before `deadline` (ms since the epoch); its rejection counts as settled. */
-async function withinDeadline(work: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function openPreopen(preopen: PreopenSpec): DirectoryDescriptor {
   const { O_RDONLY, O_DIRECTORY } = fs.constants;
