@@ -13,11 +13,12 @@
  */
 
 import { spawn } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CtrClient, type ContainerdInfo } from './containerd.js';
-import { REPO_ROOT } from './fixtures.js';
+import { IMAGES_DIR, REPO_ROOT } from './fixtures.js';
 import { describeResult, runCommand, type CommandResult, type RunOptions } from './run-command.js';
 
 export const RUNTIMES_PREFIX = process.env.WASMTS_RT_PREFIX ?? '/opt/wasmts-runtimes';
@@ -190,4 +191,24 @@ export async function retried<T>(attempts: number, action: () => Promise<T>): Pr
       await sleep(500);
     }
   }
+}
+
+/**
+ * For a test file's `describe` of one dockerd: starts (leases) it and loads the
+ * images (test images' names, from build/images) before the tests; afterwards
+ * removes every container labelled `label`, then releases the dockerd.
+ */
+export function useDockerWithImages(docker: DockerClient, label: string, images: readonly { name: string }[]): void {
+  let release: () => Promise<void> = async () => {};
+  beforeAll(async () => {
+    release = await useDaemon(docker.name);
+    for (const image of images) {
+      await retried(3, () => docker.dockerOk(['load', '--input', path.join(IMAGES_DIR, `${image.name}.tar`)], { timeoutMs: 60_000 }));
+    }
+  });
+  afterAll(async () => {
+    const left = (await docker.docker(['ps', '-a', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
+    if (left.length > 0) await docker.docker(['rm', '--force', ...left], { timeoutMs: 60_000 });
+    await release();
+  });
 }

@@ -4,11 +4,9 @@
  * `docker logs` keeps them, byte for byte; and `docker run -i` with an empty
  * stdin ends at once.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGES_DIR } from '../../support/fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { TEST_IMAGES, uniqueId, WASMTS_RUNTIME } from '../../support/rig.js';
-import { DockerClient, type DockerName, matrixDaemon, matrixRequired, retried, useDaemon } from '../../support/runtimes.js';
+import { DockerClient, type DockerName, matrixDaemon, matrixRequired, useDockerWithImages } from '../../support/runtimes.js';
 import { assertSameBytes, ENDING_STATUS, ENDINGS, expectedStderr, expectedStdout, SIZES, splitTrapReport } from '../../support/stdio-pattern.js';
 
 const LABEL = `io.wasmts.test=docker-stdio-${process.pid}`;
@@ -32,20 +30,8 @@ describe.each(rows)('$label', (row) => {
     return;
   }
   const docker = new DockerClient(row.name as DockerName);
-  let release: () => Promise<void> = async () => {};
 
-  beforeAll(async () => {
-    release = await useDaemon(row.name);
-    for (const image of IMAGES) {
-      await retried(3, () => docker.dockerOk(['load', '--input', path.join(IMAGES_DIR, `${image.name}.tar`)], { timeoutMs: 60_000 }));
-    }
-  });
-
-  afterAll(async () => {
-    const left = (await docker.docker(['ps', '-a', '-q', '--filter', `label=${LABEL}`])).stdout.split('\n').filter(Boolean);
-    if (left.length > 0) await docker.docker(['rm', '--force', ...left], { timeoutMs: 60_000 });
-    await release();
-  });
+  useDockerWithImages(docker, LABEL, IMAGES);
 
   for (const ending of ENDINGS) {
     it(`hands on and logs every byte for every size when the guest ends with ${ending}`, async () => {

@@ -4,9 +4,7 @@
  * stop, rm, and the runtime alias from daemon.json. Every docker command has
  * a time bound.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGES_DIR } from '../../support/fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { TEST_IMAGES, uniqueId, WASMTS_RUNTIME } from '../../support/rig.js';
 import {
   DOCKER_CONTAINERD,
@@ -16,8 +14,7 @@ import {
   matrixDaemon,
   matrixRequired,
   pollUntil,
-  retried,
-  useDaemon,
+  useDockerWithImages,
 } from '../../support/runtimes.js';
 
 /** Marks every container this run creates, so that what a failed test left behind is removed. */
@@ -39,7 +36,6 @@ describe.each(rows)('$label', (row) => {
 
   const name = row.name as DockerName;
   const docker = new DockerClient(name);
-  let release: () => Promise<void> = async () => {};
 
   /** `docker run` of a wasm image through wasmts; `runtime` may be the daemon.json alias. */
   function runArgs(options: { detach?: boolean; runtime?: string; name?: string; extra?: string[] }, image: string, ...args: string[]) {
@@ -65,18 +61,7 @@ describe.each(rows)('$label', (row) => {
     await pollUntil(() => docker.docker(['logs', container]), (r) => r.stdout.includes('tick 0'), 10_000, `${container} printed no tick`);
   }
 
-  beforeAll(async () => {
-    release = await useDaemon(name);
-    for (const image of IMAGES) {
-      await retried(3, () => docker.dockerOk(['load', '--input', path.join(IMAGES_DIR, `${image.name}.tar`)], { timeoutMs: 60_000 }));
-    }
-  });
-
-  afterAll(async () => {
-    const left = (await docker.docker(['ps', '-a', '-q', '--filter', `label=${LABEL}`])).stdout.split('\n').filter(Boolean);
-    if (left.length > 0) await docker.docker(['rm', '--force', ...left], { timeoutMs: 60_000 });
-    await release();
-  });
+  useDockerWithImages(docker, LABEL, IMAGES);
 
   it('is the Docker Engine the row is named after, on the containerd image store', async () => {
     expect((await docker.dockerOk(['version', '--format', '{{.Server.Version}}'])).trim()).toMatch(row.expectedVersion);
