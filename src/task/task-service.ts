@@ -26,6 +26,10 @@ import type { ProcessRecord } from './process-record.js';
 import { signalDisposition } from './signals.js';
 import { memoryLimitOf, pauseTask, resumeTask, taskStats, updateMemoryLimit, type TaskStats } from './task-controls.js';
 import type { TaskRecord } from './task-record.js';
+import { settledBy } from '../deadline.js';
+
+/** How long Kill waits for the exits it caused to be recorded before it answers. */
+const KILL_REPORTS_EXIT_WITHIN_MS = 2_000;
 
 
 export const SHIM_VERSION_LABEL = 'wasmts';
@@ -166,11 +170,12 @@ export class TaskService {
     if (disposition !== 'terminate') {
       throw new NotImplementedError(`${process.name}: signal ${request.signal} (${disposition}) is not supported for wasm tasks`);
     }
-    await Promise.all(
-      targets
-        .filter((p) => p.isLive)
-        .map((p) => p.instance.kill(request.signal)),
-    );
+    const live = targets.filter((p) => p.isLive);
+    await Promise.all(live.map((p) => p.instance.kill(request.signal)));
+    // The guests are gone; their exits are recorded once what they had written has reached
+    // the client (drainOutput). Answer after that, so a State right after Kill says stopped;
+    // bounded, for a client that is there but reads slowly.
+    await settledBy(Promise.all(live.map((p) => p.exited)), Date.now() + KILL_REPORTS_EXIT_WITHIN_MS);
   }
 
   async wait(ref: ProcessRef): Promise<ExitResult> {
