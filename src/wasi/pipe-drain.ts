@@ -18,18 +18,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
  *
  * uvwasi returns when every polled fd is readable or the clock ran out, so an
  * empty pipe costs one timeout. Its timer counts whole milliseconds from a
- * clock cached when the call begins; a thread preempted right there can see the
- * timer fire before the fds are polled, so "empty" is asked twice.
+ * clock cached when the call begins; a thread preempted right there (a busy
+ * node) can see the timer fire before the fds are polled. So "empty" is asked
+ * three times, the last with a longer timeout that a preemption is unlikely to
+ * outlast; "holds bytes" is never wrong.
  *
  * Only a reader can empty a pipe: when bytes remain and no other process has
  * the pipe open for reading (ctr run -d reads nothing), there is nothing to
  * wait for, and the wait ends at once.
  */
 
-/** How long each probe waits for "readable" before calling the pipes empty. */
-const PROBE_TIMEOUT_NS = 3_000_000n;
-/** Probes that must all say "empty" before the pipes count as drained. */
-const EMPTY_CONFIRMATIONS = 2;
+/** How long each probe waits for "readable"; all must say "empty" before the pipes count as drained. */
+const PROBE_TIMEOUTS_NS = [3_000_000n, 3_000_000n, 10_000_000n];
 /** Pause between probes while a reader is still behind. */
 const RETRY_INTERVAL_MS = 2;
 /** WASI fds 0 and 1 carry the read ends: at most this many pipes per probe. */
@@ -74,7 +74,7 @@ export async function preparePipeProbe(): Promise<void> {
 }
 
 /** Whether any of the (one or two) pipes behind `readFds` holds unread bytes, waiting at most one timeout. */
-async function anyReadable(readFds: readonly number[]): Promise<boolean> {
+async function anyReadable(readFds: readonly number[], timeoutNs: bigint): Promise<boolean> {
   const { WASI } = await loadWasi();
   probeModule ??= new WebAssembly.Module(Buffer.from(PIPE_PROBE_WASM_BASE64, 'base64'));
   const wasi = quietly(
@@ -82,14 +82,14 @@ async function anyReadable(readFds: readonly number[]): Promise<boolean> {
   );
   const instance = new WebAssembly.Instance(probeModule, wasi.getImportObject() as WebAssembly.Imports);
   wasi.initialize(instance);
-  const mask = (instance.exports.readable_within as (timeoutNs: bigint, nfds: number) => number)(PROBE_TIMEOUT_NS, readFds.length);
+  const mask = (instance.exports.readable_within as (timeoutNs: bigint, nfds: number) => number)(timeoutNs, readFds.length);
   if (mask < 0) throw new Error('poll_oneoff failed on the pipe probe');
   return mask !== 0;
 }
 
 async function holdBytes(readFds: readonly number[]): Promise<boolean> {
-  for (let i = 0; i < EMPTY_CONFIRMATIONS; i++) {
-    if (await anyReadable(readFds)) return true;
+  for (const timeout of PROBE_TIMEOUTS_NS) {
+    if (await anyReadable(readFds, timeout)) return true;
   }
   return false;
 }
