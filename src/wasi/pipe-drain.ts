@@ -124,17 +124,34 @@ export async function hasOtherReader(fd: number): Promise<boolean> {
 export async function waitUntilPipesDrained(writeFds: readonly number[], deadline: number): Promise<boolean> {
   const readFds: number[] = [];
   try {
-    const watched: number[] = [];
     for (const writeFd of new Set(writeFds)) {
-      try {
-        if (!fs.fstatSync(writeFd).isFIFO()) continue;
-        // A read end of our own on the same pipe (Linux reopens pipes through /proc): it only watches.
-        readFds.push(fs.openSync(`/proc/self/fd/${writeFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
-        watched.push(writeFd);
-      } catch {
-        // the fd is gone: nothing of ours left to wait for there
-      }
+      const watcher = openWatcher(writeFd);
+      if (watcher !== undefined) readFds.push(watcher);
     }
+    return await waitUntilWatchedPipesDrained(readFds, deadline);
+  } finally {
+    for (const fd of readFds) fs.closeSync(fd);
+  }
+}
+
+/**
+ * A read end of our own on the pipe or FIFO behind `fd` (Linux reopens pipes
+ * through /proc), to watch it with waitUntilWatchedPipesDrained even after
+ * `fd` itself is closed; undefined when `fd` is not a pipe or is gone.
+ */
+export function openWatcher(fd: number): number | undefined {
+  try {
+    if (!fs.fstatSync(fd).isFIFO()) return undefined;
+    return fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Like waitUntilPipesDrained, through watchers (openWatcher) the caller owns. */
+export async function waitUntilWatchedPipesDrained(readFds: readonly number[], deadline: number): Promise<boolean> {
+  const watched = readFds;
+  try {
     let drained = true;
     for (let first = 0; first < readFds.length; first += PIPES_PER_PROBE) {
       const group = readFds.slice(first, first + PIPES_PER_PROBE);
@@ -160,7 +177,5 @@ export async function waitUntilPipesDrained(writeFds: readonly number[], deadlin
     return drained;
   } catch {
     return true;
-  } finally {
-    for (const fd of readFds) fs.closeSync(fd);
   }
 }

@@ -4,6 +4,7 @@ import { FdFlags } from './abi.js';
 import { Descriptor, type Filestat, type IovecSource, type Readiness, toFilestat } from './descriptor.js';
 import { Errno, errnoOf, fail } from './errno.js';
 import { scatter, skipBytes, totalLength } from './memory-view.js';
+import { openWatcher } from './pipe-drain.js';
 
 /**
  * The room poll_oneoff reports on a writable stream with nothing in flight: a
@@ -47,6 +48,8 @@ export class StreamDescriptor extends Descriptor {
   /** Resolves when the write in flight (taken by the handle, not yet in the fd) has reached the fd or failed. */
   #inFlight: Promise<void> | undefined;
   #hasWritten = false;
+  /** A read end on our pipe, opened as the guest closed its writer: the drain at exit still sees the pipe. */
+  #watcher: number | undefined;
 
   /** read(2) the fd before waiting (see #readNow). */
   readonly #readsFdFirst: boolean;
@@ -324,8 +327,16 @@ export class StreamDescriptor extends Descriptor {
     }
   }
 
+  /** The watcher left by close(), now the caller's to close. */
+  takeWatcher(): number | undefined {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    return watcher;
+  }
+
   /** Resolves once every queued byte has reached the fd (or the fd failed), then releases the handle. */
   override close(): Promise<void> {
+    if (this.#closing === undefined && this.#writable && this.#hasWritten && this.#hostFd >= 0) this.#watcher = openWatcher(this.#hostFd);
     this.#closing ??= new Promise<void>((resolve) => {
       const socket = this.#socket;
       if (!this.#writable || socket.destroyed || this.#writeErrno !== undefined) {

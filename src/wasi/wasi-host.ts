@@ -19,7 +19,7 @@ import type { TcpListener } from './tcp-listener.js';
 import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js';
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
-import { waitUntilPipesDrained } from './pipe-drain.js';
+import { openWatcher, waitUntilWatchedPipesDrained } from './pipe-drain.js';
 import { settledBy } from '../deadline.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
@@ -80,6 +80,7 @@ export class WasiHost {
   readonly #context: HostContext;
   readonly #stdout: Descriptor;
   readonly #stderr: Descriptor;
+
   #stdin: Descriptor | undefined;
   #started = false;
 
@@ -103,6 +104,7 @@ export class WasiHost {
       this.#fds.set(1, this.#stdout);
       this.#stderr = openStdio(options.stderr, 'write', terminal);
       this.#fds.set(2, this.#stderr);
+
       for (const preopen of options.preopens) this.#fds.add(openPreopen(preopen));
       for (const socket of options.sockets ?? []) this.#fds.add(wrapSocket(socket));
       for (const listener of options.listeners ?? []) this.#fds.add(TcpSocketDescriptor.listening(listener, listener.family));
@@ -178,18 +180,29 @@ export class WasiHost {
    * behind (see pipe-drain.ts). Call after the guest ended, before close().
    */
   async drainOutput(deadline: number): Promise<void> {
-    const outputs = new Map<number, StreamDescriptor>();
-    for (const d of [this.#stdout, this.#stderr]) {
-      // Nothing written, nothing of ours in the pipe: no need to wait.
-      if (d instanceof StreamDescriptor && d.isOpen && d.hasWritten) outputs.set(d.hostFd, d);
+    const watchers: number[] = [];
+    try {
+      for (const output of new Set([this.#stdout, this.#stderr])) {
+        // Nothing written, nothing of ours in the pipe: no need to wait.
+        if (!(output instanceof StreamDescriptor) || !output.hasWritten) continue;
+        if (!(await settledBy(output.flushed(), deadline))) continue;
+        // A guest that closed its stdout itself (gzip does) left a watcher behind (see close()).
+        const watcher = output.isOpen ? openWatcher(output.hostFd) : output.takeWatcher();
+        if (watcher !== undefined) watchers.push(watcher);
+      }
+      await waitUntilWatchedPipesDrained(watchers, deadline);
+    } finally {
+      for (const fd of watchers) fs.closeSync(fd);
     }
-    const flushed = await Promise.all([...outputs.values()].map(async (d) => ((await settledBy(d.flushed(), deadline)) ? d.hostFd : -1)));
-    await waitUntilPipesDrained(flushed.filter((fd) => fd >= 0), deadline);
   }
 
   /** Closes every fd (output included: its readers see end of file). */
   async close(): Promise<void> {
     await this.#fds.closeAll();
+    for (const output of [this.#stdout, this.#stderr]) {
+      const watcher = output instanceof StreamDescriptor ? output.takeWatcher() : undefined;
+      if (watcher !== undefined) fs.closeSync(watcher);
+    }
   }
 
   async #report(text: string): Promise<void> {

@@ -71,6 +71,19 @@ describe('stdio a guest can trust', () => {
     expect((await out.received()).length).toBe(40 * 1024);
   });
 
+  it('drains the output even when the guest closed its stdout itself', async () => {
+    const out = fifoWithIdleReader(tempDir());
+    const probe = await Probe.create({ stdout: out.writeFd });
+    await probe.write(1, 'y'.repeat(40 * 1024));
+    expect(await probe.call('fd_close', 1)).toBe(0);
+    const drained = probe.host.drainOutput(Date.now() + 5_000);
+    expect(await within(drained, 100)).toBe('hung');
+    out.startReading();
+    await drained;
+    await probe.host.close();
+    expect((await out.received()).length).toBe(40 * 1024);
+  });
+
   it('stops waiting for a reader that never reads at the deadline', async () => {
     const out = fifoWithIdleReader(tempDir());
     const probe = await Probe.create({ stdout: out.writeFd });
