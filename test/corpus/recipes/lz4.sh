@@ -23,7 +23,9 @@ cases() {
   # -t is left out too: it writes to /dev/null, which the sandbox lacks.
   case_ compress-hc3 input input.txt -3
   case_ compress-hc9 input input.txt -9
-  NOTE="--content-size is only written when stdin is a regular file (size known): feed both builds stdin the same way" \
-  case_ compress-hc12-bd input input.txt -12 -BD --content-size --no-frame-crc
+  # Dependent blocks (-BD) with --content-size are left out as well: the blocks
+  # follow how the input arrives (regular file or pipe, and a pipe's short reads),
+  # so the output is not a function of the input bytes alone, even natively.
+  case_ compress-hc12 input input.txt -12 --no-frame-crc
   case_ decompress input input.txt.lz4 -d
 }
