@@ -48,8 +48,8 @@ type NodeWasi = typeof import('node:wasi');
 let wasiModule: Promise<NodeWasi> | undefined;
 let probeModule: WebAssembly.Module | undefined;
 
-/** Runs `fn` without Node's "WASI is experimental" warning reaching the daemon's stderr. */
-function quietly<T>(fn: () => T): T {
+/** Runs `fn` with Node's process warnings silenced ("WASI is experimental", closing a foreign fd). */
+export function quietly<T>(fn: () => T): T {
   const emitWarning = process.emitWarning;
   process.emitWarning = () => {};
   try {
@@ -150,7 +150,6 @@ export function openWatcher(fd: number): number | undefined {
 
 /** Like waitUntilPipesDrained, through watchers (openWatcher) the caller owns. */
 export async function waitUntilWatchedPipesDrained(readFds: readonly number[], deadline: number): Promise<boolean> {
-  const watched = readFds;
   try {
     let drained = true;
     for (let first = 0; first < readFds.length; first += PIPES_PER_PROBE) {
@@ -160,7 +159,7 @@ export async function waitUntilWatchedPipesDrained(readFds: readonly number[], d
         if (!(await holdBytes(group))) break;
         if (!readerSeen) {
           // Bytes remain: worth waiting for only if someone can take them.
-          const readers = await Promise.all(watched.slice(first, first + PIPES_PER_PROBE).map(hasOtherReader));
+          const readers = await Promise.all(group.map(hasOtherReader));
           if (!readers.some(Boolean)) {
             drained = false;
             break;

@@ -6,6 +6,7 @@ import { Descriptor, type IovecSource, type Readiness, filetypeOf } from './desc
 import { FileDescriptor, fdInfo, reopen } from './file-descriptor.js';
 import { totalLength } from './memory-view.js';
 import { StreamDescriptor } from './stream-descriptor.js';
+import { quietly } from './pipe-drain.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** Stdio the embedder did not provide: reads see EOF, writes vanish, like /dev/null. */
@@ -90,11 +91,5 @@ export function openStdio(fd: number | undefined, direction: StdioDirection, asT
  * warning is noise here, so it is silenced for this one call.
  */
 export function closeForeignFd(fd: number): void {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = () => {};
-  try {
-    fs.closeSync(fd);
-  } finally {
-    process.emitWarning = emitWarning;
-  }
+  quietly(() => fs.closeSync(fd));
 }
