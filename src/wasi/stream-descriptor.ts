@@ -291,10 +291,8 @@ export class StreamDescriptor extends Descriptor {
     if (!this.#readable || this.#ended) return;
     // What the client wrote before it said it was done may still sit in the stream's
     // buffer and in the pipe: take all of it, in order, before the end.
-    for (let chunk: Buffer | null = this.#socket.read() as Buffer | null; chunk !== null; chunk = this.#socket.read() as Buffer | null) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-    }
+    // read() hands each chunk to the 'data' listener (which queues it) as well as returning it.
+    while (this.#socket.read() !== null);
     const scratch = this.#scratch();
     for (;;) {
       let n: number;

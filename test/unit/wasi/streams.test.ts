@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FdFlags } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
-import { WRITE_HIGH_WATER_MARK } from '../../../src/wasi/index.js';
+import { READ_HIGH_WATER_MARK, WRITE_HIGH_WATER_MARK } from '../../../src/wasi/index.js';
 import { Probe, fifoFromWriter, fifoToCollector, fifoWithIdleReader, tempDir } from './helpers.js';
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -24,6 +24,29 @@ describe('streams', () => {
       received += text;
     }
     expect(received).toBe(sent);
+    input.writer.destroy();
+    await probe.host.close();
+  });
+
+  it('gives the guest each byte exactly once when stdin is closed while reading ahead is paused', async () => {
+    const input = fifoFromWriter(tempDir());
+    const probe = await Probe.create({ stdin: input.readFd });
+    // More than the read-ahead limit: reading pauses with bytes left in the stream's own buffer and in the pipe.
+    const lines: string[] = [];
+    for (let i = 0; lines.length * 8 < READ_HIGH_WATER_MARK + 96 * 1024; i++) lines.push(`${String(i).padStart(7, '0')}\n`);
+    const sent = lines.join('');
+    input.writer.write(sent);
+    await delay(100);
+    probe.host.closeStdin();
+    let received = '';
+    for (;;) {
+      const [errno, text] = await probe.read(0, 16 * 1024);
+      expect(errno).toBe(0);
+      if (text === '') break;
+      received += text;
+    }
+    expect(received.length).toBe(sent.length);
+    expect(received === sent).toBe(true);
     input.writer.destroy();
     await probe.host.close();
   });
