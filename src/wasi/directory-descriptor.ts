@@ -4,6 +4,7 @@ import { Descriptor, type Filestat, filetypeOf, toFilestat } from './descriptor.
 import { Errno, fail } from './errno.js';
 import { encodeUtf8 } from './memory-view.js';
 import { type SandboxRoots, at } from './path-resolver.js';
+import { type MountTable, ROOT_MOUNT } from './mount-table.js';
 import { type TimeChoice, setFileTimes } from './file-times.js';
 
 export interface DirectoryEntry {
@@ -22,14 +23,33 @@ export class DirectoryDescriptor extends Descriptor {
   readonly preopenPath: string | undefined;
   readonly #fd: number;
   readonly #root: DirectoryDescriptor | undefined;
+  /** Where this directory lives inside its preopen, and on which mount (see mount-table.ts). */
+  readonly guestPath: readonly string[];
+  readonly mount: number;
+  /** Set on preopens: the mounts laid over it. */
+  readonly #mounts: MountTable | undefined;
   #entries: DirectoryEntry[] | undefined;
   #closed = false;
 
-  constructor(fd: number, options: { rightsBase: bigint; rightsInheriting: bigint; preopenPath?: string; root?: DirectoryDescriptor }) {
+  constructor(
+    fd: number,
+    options: {
+      rightsBase: bigint;
+      rightsInheriting: bigint;
+      preopenPath?: string;
+      root?: DirectoryDescriptor;
+      mounts?: MountTable;
+      guestPath?: readonly string[];
+      mount?: number;
+    },
+  ) {
     super(options.rightsBase, options.rightsInheriting);
     this.#fd = fd;
     this.preopenPath = options.preopenPath;
     this.#root = options.root;
+    this.#mounts = options.mounts;
+    this.guestPath = options.guestPath ?? [];
+    this.mount = options.mount ?? ROOT_MOUNT;
   }
 
   get hostFd(): number {
@@ -43,7 +63,13 @@ export class DirectoryDescriptor extends Descriptor {
 
   get roots(): SandboxRoots {
     if (this.#closed) fail(Errno.BADF);
-    return { baseFd: this.#fd, rootFd: this.root.hostFd };
+    const mounts = this.root.#mounts;
+    return { baseFd: this.#fd, rootFd: this.root.hostFd, basePath: this.guestPath, baseMount: this.mount, ...(mounts ? { mounts } : {}) };
+  }
+
+  /** Whether this directory is on a read-only mount. */
+  get readOnly(): boolean {
+    return this.root.#mounts?.isReadOnly(this.mount) ?? false;
   }
 
   override read(): number {
@@ -67,6 +93,7 @@ export class DirectoryDescriptor extends Descriptor {
   }
 
   override setTimes(atim: TimeChoice, mtim: TimeChoice): void {
+    if (this.readOnly) fail(Errno.ROFS);
     setFileTimes(() => fs.fstatSync(this.#fd, { bigint: true }), (a, m) => fs.futimesSync(this.#fd, a, m), atim, mtim);
   }
 
@@ -127,5 +154,6 @@ export class DirectoryDescriptor extends Descriptor {
     if (this.#closed) return;
     this.#closed = true;
     fs.closeSync(this.#fd);
+    this.#mounts?.close();
   }
 }

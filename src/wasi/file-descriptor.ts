@@ -43,9 +43,15 @@ export class FileDescriptor extends Descriptor {
   #fd: number;
   #openFlags: number;
   #closed = false;
+  /** Opened through a read-only mount: its data and metadata cannot change through it. */
+  readonly #readOnly: boolean;
 
-  constructor(fd: number, options: { filetype: number; openFlags: number; rightsBase: bigint; rightsInheriting: bigint; position?: bigint }) {
+  constructor(
+    fd: number,
+    options: { filetype: number; openFlags: number; rightsBase: bigint; rightsInheriting: bigint; position?: bigint; readOnly?: boolean },
+  ) {
     super(options.rightsBase, options.rightsInheriting);
+    this.#readOnly = options.readOnly ?? false;
     this.#fd = fd;
     this.filetype = options.filetype;
     this.#openFlags = options.openFlags;
@@ -159,6 +165,7 @@ export class FileDescriptor extends Descriptor {
   }
 
   override setTimes(atim: TimeChoice, mtim: TimeChoice): void {
+    if (this.#readOnly) fail(Errno.ROFS);
     setFileTimes(() => fs.fstatSync(this.#fd, { bigint: true }), (a, m) => fs.futimesSync(this.#fd, a, m), atim, mtim);
   }
 

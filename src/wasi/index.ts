@@ -6,3 +6,4 @@ export { TRAP_EXIT_CODE } from './exit.js';
 export { WRITE_HIGH_WATER_MARK, READ_HIGH_WATER_MARK } from './stream-descriptor.js';
 export { listenTcp, type TcpListener } from './tcp-listener.js';
 export { type SocketAddress } from './ip-address.js';
+export { type GuestMount, DEVICES } from './mount-table.js';

@@ -39,7 +39,10 @@ export function pathCalls(ctx: HostContext): ImportTable {
       },
       path_create_directory(fd: number, pathPtr: number, pathLen: number): number {
         const dir = dirOf(fd, Rights.PATH_CREATE_DIRECTORY);
-        withResolved(dir.roots, pathOf(pathPtr, pathLen), false, (r) => fs.mkdirSync(hostPath(r), 0o777));
+        withResolved(dir.roots, pathOf(pathPtr, pathLen), false, (r) => {
+          if (r.readOnly && !lexists(hostPath(r))) fail(Errno.ROFS);
+          fs.mkdirSync(hostPath(r), 0o777);
+        });
         return 0;
       },
       path_filestat_get(fd: number, flags: number, pathPtr: number, pathLen: number, buf: number): number {
@@ -62,6 +65,7 @@ export function pathCalls(ctx: HostContext): ImportTable {
         withResolved(dir.roots, pathOf(pathPtr, pathLen), follow, (r) => {
           const stat = (): BigIntStats => fs.lstatSync(hostPath(r), { bigint: true });
           if (r.mustBeDirectory && !stat().isDirectory()) fail(Errno.NOTDIR);
+          unchangeable(r);
           setFileTimes(stat, (atime, mtime) => fs.lutimesSync(hostPath(r), atime, mtime), a, m);
         });
         return 0;
@@ -78,6 +82,9 @@ export function pathCalls(ctx: HostContext): ImportTable {
           if (source.mustBeDirectory) fail(Errno.NOTDIR);
           withResolved(to.roots, newPath, false, (target) => {
             if (target.mustBeDirectory) fail(lexists(hostPath(target)) ? Errno.EXIST : Errno.NOENT);
+            if (target.readOnly && !lexists(hostPath(target))) fail(Errno.ROFS);
+            // As link(2) across two mounts, even of one filesystem: a read-only file never gains a writable name.
+            if (from.root !== to.root || source.mount !== target.mount) fail(lexists(hostPath(target)) ? Errno.EXIST : Errno.XDEV);
             // Linux link(2) does not follow a final symlink in the source: the link itself is linked.
             fs.linkSync(hostPath(source), hostPath(target));
           });
@@ -98,6 +105,7 @@ export function pathCalls(ctx: HostContext): ImportTable {
       path_remove_directory(fd: number, pathPtr: number, pathLen: number): number {
         const dir = dirOf(fd, Rights.PATH_REMOVE_DIRECTORY);
         withResolved(dir.roots, pathOf(pathPtr, pathLen), false, (r) => {
+          unremovable(r);
           if (r.name === '.') fail(Errno.INVAL);
           fs.rmdirSync(hostPath(r));
         });
@@ -111,6 +119,12 @@ export function pathCalls(ctx: HostContext): ImportTable {
         withResolved(from.roots, oldPath, false, (source) => {
           withResolved(to.roots, newPath, false, (target) => {
             if (source.name === '.' || target.name === '.') fail(Errno.BUSY);
+            // A mount point, or a directory holding one, stays where it is: the mount would be left behind.
+            const mounts = from.roots.mounts;
+            if (source.mountPoint !== undefined || target.mountPoint !== undefined) fail(Errno.BUSY);
+            if (mounts?.holdsMount(source.guestPath) === true || to.roots.mounts?.holdsMount(target.guestPath) === true) fail(Errno.BUSY);
+            if (from.root !== to.root || source.mount !== target.mount) fail(Errno.XDEV);
+            if (source.readOnly) fail(Errno.ROFS);
             if (source.mustBeDirectory || target.mustBeDirectory) {
               if (!fs.lstatSync(hostPath(source)).isDirectory()) fail(Errno.NOTDIR);
             }
@@ -128,6 +142,7 @@ export function pathCalls(ctx: HostContext): ImportTable {
         if (target.startsWith('/')) fail(Errno.PERM);
         withResolved(dir.roots, pathOf(newPtr, newLen), false, (r) => {
           if (r.mustBeDirectory) fail(lexists(hostPath(r)) ? Errno.EXIST : Errno.NOENT);
+          if (r.readOnly && !lexists(hostPath(r))) fail(Errno.ROFS);
           fs.symlinkSync(target, hostPath(r));
         });
         return 0;
@@ -136,6 +151,7 @@ export function pathCalls(ctx: HostContext): ImportTable {
         const dir = dirOf(fd, Rights.PATH_UNLINK_FILE);
         withResolved(dir.roots, pathOf(pathPtr, pathLen), false, (r) => {
           if (r.mustBeDirectory) fail(fs.lstatSync(hostPath(r)).isDirectory() ? Errno.ISDIR : Errno.NOTDIR);
+          unremovable(r);
           fs.unlinkSync(hostPath(r));
         });
         return 0;
@@ -143,6 +159,18 @@ export function pathCalls(ctx: HostContext): ImportTable {
     },
     waiting: {},
   };
+}
+
+/** A mount point cannot be removed (EBUSY, as umount first would be needed); nothing on a read-only mount can. */
+function unremovable(r: Resolved): void {
+  if (r.mountPoint !== undefined) fail(Errno.BUSY);
+  if (r.readOnly) fail(Errno.ROFS);
+}
+
+/** Metadata of a read-only mount, or of a device (the host's own node), does not change. */
+function unchangeable(r: Resolved): void {
+  if (r.mountPoint?.device === true) fail(Errno.PERM);
+  if (r.readOnly) fail(Errno.ROFS);
 }
 
 /** Whether a name exists, without following a final symlink. */

@@ -50,13 +50,16 @@ export function openAt(dir: DirectoryDescriptor, request: OpenRequest): Descript
   const creatExcl = (oflags & (OFlags.CREAT | OFlags.EXCL)) === (OFlags.CREAT | OFlags.EXCL);
   const follow = (request.lookupflags & LookupFlags.SYMLINK_FOLLOW) !== 0 && !creatExcl;
 
-  const fd = withResolved(dir.roots, request.path, follow, (resolved) => {
+  const { fd, guestPath, mount, readOnly } = withResolved(dir.roots, request.path, follow, (resolved) => {
     if (resolved.mustBeDirectory) {
       if ((oflags & OFlags.CREAT) !== 0) fail(Errno.ISDIR);
       flags |= C.O_DIRECTORY;
     }
     if (write && resolved.name === '.') fail(Errno.ISDIR);
-    return fs.openSync(at(resolved.dirFd, resolved.name), flags, 0o666);
+    const target = at(resolved.dirFd, resolved.name);
+    if (resolved.readOnly) refuseOnReadOnly(target, flags, write);
+    const opened = fs.openSync(target, flags, 0o666);
+    return { fd: opened, guestPath: resolved.guestPath, mount: resolved.mount, readOnly: resolved.readOnly };
   });
 
   try {
@@ -66,17 +69,38 @@ export function openAt(dir: DirectoryDescriptor, request: OpenRequest): Descript
     const inherit = (natural: bigint): bigint => requested & dir.rightsInheriting & natural;
     const inheriting = BigInt.asUintN(64, request.rightsInheriting) & dir.rightsInheriting;
     if (filetype === Filetype.DIRECTORY) {
-      return new DirectoryDescriptor(fd, { rightsBase: inherit(DIRECTORY_RIGHTS), rightsInheriting: inheriting, root: dir.root });
+      return new DirectoryDescriptor(fd, { rightsBase: inherit(DIRECTORY_RIGHTS), rightsInheriting: inheriting, root: dir.root, guestPath, mount });
     }
     if (wantsDirectory) fail(Errno.NOTDIR);
     let natural = FILE_RIGHTS;
     if (!read) natural &= ~Rights.FD_READ;
     if (!write) natural &= ~(WRITE_RIGHTS | Rights.FD_WRITE);
-    const descriptor = new FileDescriptor(fd, { filetype, openFlags: flags, rightsBase: inherit(natural), rightsInheriting: 0n });
+    const descriptor = new FileDescriptor(fd, { filetype, openFlags: flags, rightsBase: inherit(natural), rightsInheriting: 0n, readOnly });
     descriptor.fdflags = fdflags;
     return descriptor;
   } catch (error) {
     fs.closeSync(fd);
     throw error;
   }
+}
+
+/**
+ * What open(2) answers on a read-only filesystem: EROFS for writing, truncating
+ * or creating a file that does not exist yet (an existing one opens, for reading).
+ * Devices and FIFOs may be written wherever they are.
+ */
+function refuseOnReadOnly(target: string, flags: number, write: boolean): void {
+  let stats: fs.Stats | undefined;
+  try {
+    stats = fs.lstatSync(target);
+  } catch {
+    stats = undefined;
+  }
+  if (stats === undefined) {
+    if ((flags & C.O_CREAT) !== 0) fail(Errno.ROFS);
+    return;
+  }
+  if ((flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0) return; // EEXIST from open(2) itself
+  const special = stats.isCharacterDevice() || stats.isBlockDevice() || stats.isFIFO() || stats.isSocket();
+  if (!special && (write || (flags & C.O_TRUNC) !== 0)) fail(Errno.ROFS);
 }

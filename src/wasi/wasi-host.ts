@@ -19,6 +19,7 @@ import type { TcpListener } from './tcp-listener.js';
 import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js';
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
+import { type GuestMount, MountTable } from './mount-table.js';
 import { openWatcher, waitUntilWatchedPipesDrained } from './pipe-drain.js';
 import { settledBy } from '../deadline.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
@@ -30,6 +31,10 @@ export interface PreopenSpec {
   guestPath: string;
   /** The host directory behind it; the embedder vouches for this path. */
   hostPath: string;
+  /** Nothing may be created, changed or removed through it (mounts keep their own setting). */
+  readOnly?: boolean;
+  /** Host files and directories laid over it (the spec's mounts), plus the devices under /dev. */
+  mounts?: GuestMount[];
 }
 
 export interface WasiHostOptions {
@@ -226,7 +231,15 @@ function openPreopen(preopen: PreopenSpec): DirectoryDescriptor {
   } catch (cause) {
     throw new InvalidArgumentError(`preopen ${preopen.guestPath}: cannot open host directory ${preopen.hostPath}`, { cause });
   }
-  return new DirectoryDescriptor(fd, { rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, preopenPath: preopen.guestPath });
+  let mounts: MountTable;
+  try {
+    // The devices belong to the container's root only.
+    mounts = MountTable.open(preopen.mounts ?? [], { rootReadOnly: preopen.readOnly ?? false, devices: preopen.guestPath === '/' });
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+  return new DirectoryDescriptor(fd, { rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, preopenPath: preopen.guestPath, mounts });
 }
 
 /** i32 arguments arrive signed; every preview 1 i32 is unsigned. */
