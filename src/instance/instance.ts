@@ -2,6 +2,7 @@
  * The engine boundary: what the task service needs from whatever runs a
  * module. One Instance is one running guest (a task's init or an exec).
  */
+import type { GuestMount } from '../wasi/index.js';
 
 export interface ExitResult {
   exitStatus: number;
@@ -38,6 +39,10 @@ export interface InstanceConfig {
   cwd: string;
   /** Host directory the guest sees as `/`. */
   rootfsPath: string;
+  /** The guest may not change `/` (its mounts keep their own setting). */
+  rootReadOnly?: boolean;
+  /** Host files and directories laid over `/` (the spec's bind and tmpfs mounts). */
+  mounts?: GuestMount[];
   stdio: StdioFds;
   /** The stdio lead to a terminal: the guest must see character devices (isatty). */
   terminal?: boolean;

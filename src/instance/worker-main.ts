@@ -42,7 +42,7 @@ async function handle(message: ToWorker): Promise<void> {
           args: config.args,
           env: config.env,
           cwd: config.cwd,
-          preopens: [{ guestPath: '/', hostPath: config.rootfsPath }],
+          preopens: [{ guestPath: '/', hostPath: config.rootfsPath, readOnly: config.rootReadOnly === true, mounts: config.mounts ?? [] }],
           ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
           ...(config.stdout !== undefined ? { stdout: config.stdout } : {}),
           ...(config.stderr !== undefined ? { stderr: config.stderr } : {}),

@@ -6,6 +6,7 @@
  * fds are closed. The daemon reports the task's exit on `exit`, never before.
  */
 
+import type { GuestMount } from '../wasi/index.js';
 /**
  * How long an ended guest's output may wait for a reader that is there but
  * behind before the exit is reported anyway. With no reader at all (ctr run -d)
@@ -20,6 +21,8 @@ export interface WorkerGuestConfig {
   env: string[];
   cwd: string;
   rootfsPath: string;
+  rootReadOnly?: boolean;
+  mounts?: GuestMount[];
   stdin?: number;
   stdout?: number;
   stderr?: number;

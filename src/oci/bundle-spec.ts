@@ -3,6 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { ProcessSpec } from '../task/collaborators.js';
 import { processSpecFrom } from './process-spec.js';
+import { type SpecMount, specMountsFrom } from './spec-mounts.js';
 
 /** What wasmts takes from a bundle's OCI runtime spec (config.json). */
 export interface BundleSpec {
@@ -11,10 +12,14 @@ export interface BundleSpec {
   process: ProcessSpec;
   memoryLimitBytes?: number;
   annotations: Record<string, string>;
+  /** root.readonly: the guest may not change the rootfs (its mounts keep their own setting). */
+  rootReadOnly: boolean;
+  mounts: SpecMount[];
 }
 
 interface OciSpec {
-  root?: { path?: unknown };
+  root?: { path?: unknown; readonly?: unknown };
+  mounts?: unknown;
   process?: Parameters<typeof processSpecFrom>[0];
   annotations?: Record<string, unknown>;
   linux?: { resources?: { memory?: { limit?: unknown } } };
@@ -50,6 +55,8 @@ export function bundleSpecFrom(spec: OciSpec, bundle: string, where: string): Bu
     rootPath: path.resolve(bundle, root),
     process: processSpecFrom(spec.process, where),
     annotations,
+    rootReadOnly: spec.root?.readonly === true,
+    mounts: specMountsFrom(spec.mounts, where),
   };
   if (typeof limit === 'number' && limit > 0) result.memoryLimitBytes = limit;
   return result;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ContainerPreparer, PreparedContainer } from '../task/collaborators.js';
+import { planMounts } from './spec-mounts.js';
 import type { MountSpec } from '../task/events.js';
 import { readBundleSpec } from './bundle-spec.js';
 import { resolveEntrypoint } from './entrypoint.js';
@@ -12,16 +13,20 @@ export class BundlePreparer implements ContainerPreparer {
     await mountRootfs(rootfs, mountPoint);
     try {
       const spec = await readBundleSpec(bundle);
+      const plan = planMounts(spec.mounts, spec.rootPath, bundle);
       let released = false;
       return {
         rootfsPath: spec.rootPath,
+        rootReadOnly: spec.rootReadOnly,
+        mounts: plan.mounts,
         process: spec.process,
         annotations: spec.annotations,
         ...(spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: spec.memoryLimitBytes } : {}),
         release: async () => {
-          if (released || rootfs.length === 0) return;
+          if (released) return;
           released = true;
-          await unmountAll(mountPoint);
+          plan.cleanup();
+          if (rootfs.length > 0) await unmountAll(mountPoint);
         },
       };
     } catch (error) {
@@ -30,7 +35,7 @@ export class BundlePreparer implements ContainerPreparer {
     }
   }
 
-  resolveEntrypoint(rootfsPath: string, guestPath: string, cwd: string): Promise<string> {
-    return resolveEntrypoint(rootfsPath, guestPath, cwd);
+  resolveEntrypoint(container: Pick<PreparedContainer, 'rootfsPath' | 'mounts'>, guestPath: string, cwd: string): Promise<string> {
+    return resolveEntrypoint(container.rootfsPath, guestPath, cwd, container.mounts);
   }
 }

@@ -4,12 +4,36 @@ import { InvalidArgumentError } from '../errors.js';
 
 const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
 
+/** A host file or directory the guest sees at `guestPath` (canonical). */
+export interface MountedPath {
+  guestPath: string;
+  hostPath: string;
+}
+
 /**
  * Resolves a guest path (absolute, or relative to `cwd`) to a host path inside
  * `rootfs`, following symlinks the way the guest would see them: an absolute
- * link target starts again at the rootfs, and `..` never climbs above it.
+ * link target starts again at the rootfs, and `..` never climbs above it. A
+ * path at or below a mount's guest path continues in the mount's host path.
  */
-export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '/'): Promise<string> {
+export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '/', mounts: readonly MountedPath[] = []): Promise<string> {
+  const table: { parts: string[]; hostPath: string }[] = [];
+  for (const mount of mounts) {
+    const parts = mount.guestPath.split('/').filter((c) => c !== '');
+    // A later mount at or above an earlier one hides it.
+    const hidden = (earlier: string[]): boolean => parts.length <= earlier.length && parts.every((c, i) => earlier[i] === c);
+    for (let i = table.length - 1; i >= 0; i--) if (hidden(table[i]!.parts)) table.splice(i, 1);
+    table.push({ parts, hostPath: mount.hostPath });
+  }
+  /** The host path of a canonical guest path: under the deepest mount that holds it. */
+  const hostOf = (parts: readonly string[]): string => {
+    let best: { parts: string[]; hostPath: string } | undefined;
+    for (const mount of table) {
+      const holds = mount.parts.length <= parts.length && mount.parts.every((c, i) => parts[i] === c);
+      if (holds && (best === undefined || mount.parts.length > best.parts.length)) best = mount;
+    }
+    return best === undefined ? path.join(rootfs, ...parts) : path.join(best.hostPath, ...parts.slice(best.parts.length));
+  };
   const pending = path.posix.resolve('/', cwd, guestPath).split('/').filter((c) => c !== '');
   const resolved: string[] = [];
   let hops = 0;
@@ -20,7 +44,7 @@ export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '
       resolved.pop();
       continue;
     }
-    const hostPath = path.join(rootfs, ...resolved, component);
+    const hostPath = hostOf([...resolved, component]);
     let stats;
     try {
       stats = await lstat(hostPath);
@@ -44,12 +68,12 @@ export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '
     }
     resolved.push(component);
   }
-  return path.join(rootfs, ...resolved);
+  return hostOf(resolved);
 }
 
 /** Resolves the module a process runs and checks it is a regular file. */
-export async function resolveEntrypoint(rootfs: string, guestPath: string, cwd = '/'): Promise<string> {
-  const hostPath = await resolveInRootfs(rootfs, guestPath, cwd);
+export async function resolveEntrypoint(rootfs: string, guestPath: string, cwd = '/', mounts: readonly MountedPath[] = []): Promise<string> {
+  const hostPath = await resolveInRootfs(rootfs, guestPath, cwd, mounts);
   const stats = await lstat(hostPath);
   if (stats.isDirectory()) throw new InvalidArgumentError(`${guestPath} in the container's rootfs is a directory, not a module`);
   if (!stats.isFile()) throw new InvalidArgumentError(`${guestPath} in the container's rootfs is not a regular file`);

@@ -9,9 +9,20 @@ export interface ProcessSpec {
   terminal: boolean;
 }
 
+/** A host file or directory the guest sees at `guestPath` (a bind or tmpfs mount of the spec). */
+export interface GuestMount {
+  guestPath: string;
+  hostPath: string;
+  readOnly: boolean;
+}
+
 /** A bundle made ready to run: rootfs mounted, spec read. */
 export interface PreparedContainer {
   rootfsPath: string;
+  /** The guest may not change its rootfs (root.readonly). */
+  rootReadOnly: boolean;
+  /** The spec's mounts that reach the guest, checked and with their mount points made. */
+  mounts: GuestMount[];
   process: ProcessSpec;
   memoryLimitBytes?: number;
   annotations: Record<string, string>;
@@ -21,8 +32,8 @@ export interface PreparedContainer {
 
 export interface ContainerPreparer {
   prepare(bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer>;
-  /** Resolves a guest path (e.g. process.args[0]) to a host path inside the rootfs. */
-  resolveEntrypoint(rootfsPath: string, guestPath: string, cwd: string): Promise<string>;
+  /** Resolves a guest path (e.g. process.args[0]) to a host path inside the rootfs or one of its mounts. */
+  resolveEntrypoint(container: Pick<PreparedContainer, 'rootfsPath' | 'mounts'>, guestPath: string, cwd: string): Promise<string>;
 }
 
 /** The terminal of a process started with terminal=true (emulated by the stdio opener). */

@@ -42,7 +42,7 @@ export async function createProcess(
   if (guestPath === undefined || guestPath === '') {
     throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
   }
-  const modulePath = await deps.preparer.resolveEntrypoint(container.rootfsPath, guestPath, spec.cwd);
+  const modulePath = await deps.preparer.resolveEntrypoint(container, guestPath, spec.cwd);
   const stdio: OpenedStdio = await deps.stdio.open(paths, { containerId, execId });
   try {
     const instance = await deps.engine.create({
@@ -53,6 +53,8 @@ export async function createProcess(
       env: spec.env,
       cwd: spec.cwd,
       rootfsPath: container.rootfsPath,
+      ...(container.rootReadOnly ? { rootReadOnly: true } : {}),
+      ...(container.mounts.length > 0 ? { mounts: container.mounts } : {}),
       stdio: { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr },
       ...(stdio.terminal !== undefined ? { terminal: true } : {}),
       ...(container.memoryLimitBytes !== undefined ? { memoryLimitBytes: container.memoryLimitBytes } : {}),

@@ -17,6 +17,8 @@ describe('bundleSpecFrom', () => {
       rootPath: '/bundles/c1/rootfs',
       process: { args: ['/hello.wasm', 'a'], env: ['PATH=/bin', 'K=V'], cwd: '/work', terminal: false },
       annotations: { a: 'b' },
+      rootReadOnly: false,
+      mounts: [],
     });
   });
 

@@ -107,6 +107,8 @@ export function harness(options: HarnessOptions = {}) {
     async prepare(bundle): Promise<PreparedContainer> {
       return {
         rootfsPath: `${bundle}/rootfs`,
+        rootReadOnly: false,
+        mounts: [],
         process: { args: ['/app.wasm', 'a1'], env: ['A=1'], cwd: '/', terminal: false },
         annotations: { ...options.annotations },
         release: async () => {
@@ -114,7 +116,7 @@ export function harness(options: HarnessOptions = {}) {
         },
       };
     },
-    async resolveEntrypoint(rootfsPath, guestPath) {
+    async resolveEntrypoint({ rootfsPath }, guestPath) {
       resolved.push(guestPath);
       return `${rootfsPath}${guestPath}`;
     },
