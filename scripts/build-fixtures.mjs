@@ -40,6 +40,7 @@ const FIXTURES = [
   cWasm('trap', C_KEEP_NAMES),
   cWasm('missing-import', C_KEEP_NAMES),
   cWasm('cat', C_STRIPPED),
+  cWasm('files', C_STRIPPED),
   cWasm('tty-probe', C_STRIPPED),
   cWasm('spin', C_STRIPPED),
   cWasm('memhog', C_STRIPPED),

@@ -1,14 +1,9 @@
 import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { GuestPathMap, type MountedPath } from './guest-path-map.js';
 
 const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
-
-/** A host file or directory the guest sees at `guestPath` (canonical). */
-export interface MountedPath {
-  guestPath: string;
-  hostPath: string;
-}
 
 /**
  * Resolves a guest path (absolute, or relative to `cwd`) to a host path inside
@@ -17,23 +12,7 @@ export interface MountedPath {
  * path at or below a mount's guest path continues in the mount's host path.
  */
 export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '/', mounts: readonly MountedPath[] = []): Promise<string> {
-  const table: { parts: string[]; hostPath: string }[] = [];
-  for (const mount of mounts) {
-    const parts = mount.guestPath.split('/').filter((c) => c !== '');
-    // A later mount at or above an earlier one hides it.
-    const hidden = (earlier: string[]): boolean => parts.length <= earlier.length && parts.every((c, i) => earlier[i] === c);
-    for (let i = table.length - 1; i >= 0; i--) if (hidden(table[i]!.parts)) table.splice(i, 1);
-    table.push({ parts, hostPath: mount.hostPath });
-  }
-  /** The host path of a canonical guest path: under the deepest mount that holds it. */
-  const hostOf = (parts: readonly string[]): string => {
-    let best: { parts: string[]; hostPath: string } | undefined;
-    for (const mount of table) {
-      const holds = mount.parts.length <= parts.length && mount.parts.every((c, i) => parts[i] === c);
-      if (holds && (best === undefined || mount.parts.length > best.parts.length)) best = mount;
-    }
-    return best === undefined ? path.join(rootfs, ...parts) : path.join(best.hostPath, ...parts.slice(best.parts.length));
-  };
+  const paths = new GuestPathMap(rootfs, mounts);
   const pending = path.posix.resolve('/', cwd, guestPath).split('/').filter((c) => c !== '');
   const resolved: string[] = [];
   let hops = 0;
@@ -44,7 +23,7 @@ export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '
       resolved.pop();
       continue;
     }
-    const hostPath = hostOf([...resolved, component]);
+    const hostPath = paths.hostPathOf([...resolved, component]);
     let stats;
     try {
       stats = await lstat(hostPath);
@@ -68,7 +47,7 @@ export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '
     }
     resolved.push(component);
   }
-  return hostOf(resolved);
+  return paths.hostPathOf(resolved);
 }
 
 /** Resolves the module a process runs and checks it is a regular file. */

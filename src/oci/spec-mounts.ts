@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { GuestPathMap } from './guest-path-map.js';
 
 /** A mount as config.json states it. */
 export interface SpecMount {
@@ -104,6 +105,7 @@ function modeOf(options: readonly string[]): number {
  */
 export function planMounts(specMounts: readonly SpecMount[], rootfs: string, bundle: string): MountPlan {
   const mounts: GuestMountPlan[] = [];
+  const paths = new GuestPathMap(rootfs);
   const privateDirs: string[] = [];
   const cleanup = (): void => {
     for (const dir of privateDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
@@ -127,8 +129,10 @@ export function planMounts(specMounts: readonly SpecMount[], rootfs: string, bun
         }
       }
       const directory = fs.statSync(source).isDirectory();
-      const guestPath = prepareDestination(rootfs, destination, directory, source);
-      mounts.push({ guestPath, hostPath: source, readOnly: readOnlyOf(mount.options) });
+      const guestPath = prepareDestination(paths, destination, directory, source);
+      const planned = { guestPath, hostPath: source, readOnly: readOnlyOf(mount.options) };
+      mounts.push(planned);
+      paths.add(planned);
     });
   } catch (error) {
     cleanup();
@@ -139,11 +143,12 @@ export function planMounts(specMounts: readonly SpecMount[], rootfs: string, bun
 }
 
 /**
- * Resolves `destination` inside the rootfs the way the guest will see it
- * (symlinks followed, absolute ones from the rootfs, never above it), creates
- * what is missing, and returns the canonical guest path.
+ * Resolves `destination` the way the guest will see it (symlinks followed,
+ * absolute ones from the root, never above it; through the mounts made so
+ * far), creates what is missing where it lives (the rootfs, or the source of
+ * an enclosing mount, as runc does), and returns the canonical guest path.
  */
-function prepareDestination(rootfs: string, destination: string, directory: boolean, source: string): string {
+function prepareDestination(paths: GuestPathMap, destination: string, directory: boolean, source: string): string {
   const pending = destination.split('/').filter((c) => c !== '' && c !== '.');
   const resolved: string[] = [];
   let links = 0;
@@ -153,7 +158,7 @@ function prepareDestination(rootfs: string, destination: string, directory: bool
       resolved.pop();
       continue;
     }
-    const hostPath = path.join(rootfs, ...resolved, component);
+    const { hostPath, readOnly } = paths.locate([...resolved, component]);
     const isLast = pending.length === 0;
     let stats: fs.Stats | undefined;
     try {
@@ -170,6 +175,7 @@ function prepareDestination(rootfs: string, destination: string, directory: bool
     }
     try {
       if (stats === undefined) {
+        if (readOnly) throw new InvalidArgumentError(`mount ${destination}: its mount point would be made in a read-only mount`);
         if (isLast && !directory) fs.writeFileSync(hostPath, '', { flag: 'wx', mode: 0o644 });
         else fs.mkdirSync(hostPath, { mode: 0o755 });
       } else if (isLast && stats.isDirectory() !== directory) {

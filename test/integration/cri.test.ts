@@ -7,12 +7,13 @@
  */
 
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateContainerd } from '../support/containerd.js';
+import { writeConfigMap } from '../support/config-map.js';
 import { CriClient } from '../support/cri-client.js';
 import { FAKE_POD_IP, writeFakeCni } from '../support/fake-cni.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
@@ -39,7 +40,7 @@ beforeAll(async () => {
     // No warm spare daemons, so that "no shim remains" means no process at all.
     env: { WASMTS_SPARE: '0' },
   });
-  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst, TEST_IMAGES.cat]) {
+  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst, TEST_IMAGES.cat, TEST_IMAGES.files]) {
     await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
   }
   cri = new CriClient(containerd.address);
@@ -85,13 +86,14 @@ async function runPod(config: PodConfig) {
 }
 
 /** CreateContainer + StartContainer, then ContainerStatus until it has exited. */
-async function runToExit(podId: string, pod: PodConfig, name: string, image: string, command: string[] = []) {
+async function runToExit(podId: string, pod: PodConfig, name: string, image: string, command: string[] = [], mounts: object[] = []) {
   const { container_id: containerId } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
     pod_sandbox_id: podId,
     config: {
       metadata: { name, attempt: 0 },
       image: { image },
       command,
+      mounts,
       log_path: `${name}/0.log`,
       linux: { security_context: { namespace_options: pod.linux.security_context.namespace_options } },
     },
@@ -247,6 +249,48 @@ describe('a pod with RuntimeClass handler wasmts', () => {
     }, 10_000);
     expect(exited.exit_code).toBe(0);
     await removePod(podId, sandboxPid);
+  });
+
+  it('shows hostPath volumes read-only and read-write, a ConfigMap volume with its updates, and the pod\'s /etc/hostname', async () => {
+    const volumes = await mkdtemp(path.join(tmpdir(), 'wasmts-cri-volumes-'));
+    const data = path.join(volumes, 'data');
+    const configMap = path.join(volumes, 'config');
+    await mkdir(data);
+    writeConfigMap(configMap, '01', { greeting: 'hello v1\n' });
+    const pod = podConfig('volume-pod', HOST_NETWORK);
+    const { podId, pid: sandboxPid } = await runPod(pod);
+    const mounts = [
+      { container_path: '/data', host_path: data },
+      { container_path: '/etc/config', host_path: configMap, readonly: true },
+    ];
+    const first = await runToExit(podId, pod, 'files-1', TEST_IMAGES.files.reference, [
+      '/files.wasm', 'cat', '/etc/config/greeting', 'write', '/data/out.txt', 'from a pod', 'write', '/etc/config/greeting', 'x',
+      'rm', '/etc/hostname', 'cat', '/etc/hostname',
+    ], mounts);
+    expect(first.exit_code).toBe(2);
+    const expected = [
+      'hello v1', 'wrote /data/out.txt', 'write /etc/config/greeting: Read-only file system',
+      'rm /etc/hostname: Device or resource busy', 'volume-pod', '',
+    ].join('\n');
+    const log = await until('the first log', async () => {
+      const { stdout } = parseCriLog(await readFile(first.log_path, 'utf8').catch(() => ''));
+      return stdout.length >= expected.length ? stdout : undefined;
+    }, 5_000);
+    expect(log).toBe(expected);
+    expect(await readFile(path.join(data, 'out.txt'), 'utf8')).toBe('from a pod\n');
+
+    // kubelet updates a ConfigMap volume by swapping ..data: a container that opens the key again sees the new value.
+    writeConfigMap(configMap, '02', { greeting: 'hello v2\n' });
+    const second = await runToExit(podId, pod, 'files-2', TEST_IMAGES.files.reference, ['/files.wasm', 'cat', '/etc/config/greeting'], mounts);
+    expect(second.exit_code).toBe(0);
+    const updated = await until('the second log', async () => {
+      const { stdout } = parseCriLog(await readFile(second.log_path, 'utf8').catch(() => ''));
+      return stdout.length > 0 ? stdout : undefined;
+    }, 5_000);
+    expect(updated).toBe('hello v2\n');
+
+    await removePod(podId, sandboxPid);
+    await rm(volumes, { recursive: true, force: true });
   });
 
   it("keeps a pod's containers in the network namespace CNI set up for the pod", async () => {

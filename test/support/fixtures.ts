@@ -21,6 +21,7 @@ export type FixtureName =
   | 'trap.wasm'
   | 'missing-import.wasm'
   | 'cat.wasm'
+  | 'files.wasm'
   | 'tty-probe.wasm'
   | 'spin.wasm'
   | 'memhog.wasm'

@@ -50,6 +50,8 @@ export const TEST_IMAGES = {
   missingImport: image('missing-import', 'missing-import.wasm'),
   /** Copies stdin to stdout. */
   cat: image('cat', 'cat.wasm'),
+  /** Runs file operations named in argv (cat, write, ls, rm, ...); see test/fixtures/files.c. */
+  files: image('files', 'files.wasm'),
   /** Rust std: prints `hello from rust` and `arg[i]=…`; exits with argv[1] if numeric. */
   helloRust: image('hello-rust', 'hello-rust.wasm'),
   /** Hand-written .wat: prints `hello from wat`, proc_exit(42). */

@@ -82,6 +82,17 @@ describe('the spec mounts made ready for the guest', () => {
     expect(fs.readFileSync(path.join(rootfs, 'etc', 'hosts'), 'utf8')).toBe('image\n');
   });
 
+  it('make the mount point of a nested mount inside the enclosing mount, as runc does, unless that one is read-only', () => {
+    const inner = path.join(top, 'inner');
+    fs.mkdirSync(inner);
+    const plan = planMounts([bind('/srv', hostDir), bind('/srv/conf/inner', inner)], rootfs, bundle);
+    expect(plan.mounts.map((m) => m.guestPath)).toEqual(['/srv', '/srv/conf/inner']);
+    expect(fs.statSync(path.join(hostDir, 'conf', 'inner')).isDirectory()).toBe(true);
+    expect(() => planMounts([bind('/ro', hostDir, ['rbind', 'ro']), bind('/ro/other/inner', inner)], rootfs, bundle)).toThrow(
+      'mount /ro/other/inner: its mount point would be made in a read-only mount',
+    );
+  });
+
   it('read ro and rw the way mount(8) does: the last one wins', () => {
     const plan = planMounts([bind('/a', hostDir, ['rbind', 'ro', 'rw']), bind('/b', hostDir, ['rw', 'ro'])], rootfs, bundle);
     expect(plan.mounts.map((m) => m.readOnly)).toEqual([false, true]);

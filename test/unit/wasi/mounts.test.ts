@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OFlags } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import type { GuestMount } from '../../../src/wasi/index.js';
+import { writeConfigMap } from '../../support/config-map.js';
 import { Probe, tempDir } from './helpers.js';
 
 /*
@@ -24,16 +25,6 @@ let probe: Probe;
 const SECRET = 'top secret\n';
 const PATH_FOLLOW = 1;
 
-function writeConfigMap(dir: string, version: string, value: string): void {
-  // kubelet's AtomicWriter: a timestamped directory, ..data pointing at it, each key a link through ..data.
-  const stamped = `..2026_12_06_${version}`;
-  fs.mkdirSync(path.join(dir, stamped), { recursive: true });
-  fs.writeFileSync(path.join(dir, stamped, 'greeting'), value);
-  fs.symlinkSync(stamped, path.join(dir, '..data_tmp'));
-  fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-  if (!fs.existsSync(path.join(dir, 'greeting'))) fs.symlinkSync('..data/greeting', path.join(dir, 'greeting'));
-}
-
 beforeEach(async () => {
   top = tempDir('wasi-mounts-');
   rootfs = path.join(top, 'rootfs');
@@ -53,7 +44,7 @@ beforeEach(async () => {
   fs.symlinkSync('..', path.join(host, 'ro', 'up'));
   fs.symlinkSync('../..', path.join(host, 'ro', 'out'));
   fs.writeFileSync(path.join(host, 'hosts'), '10.0.0.1 pod\n');
-  writeConfigMap(path.join(host, 'cm'), '01', 'hello v1\n');
+  writeConfigMap(path.join(host, 'cm'), '01', { greeting: 'hello v1\n' });
   const mounts: GuestMount[] = [
     { guestPath: '/data', hostPath: path.join(host, 'data'), readOnly: false },
     { guestPath: '/data/nested', hostPath: path.join(host, 'nested'), readOnly: false },
@@ -226,7 +217,7 @@ describe('mounts laid over the root preopen', () => {
   it('read a ConfigMap volume as kubelet lays it out, and see an update once the file is opened again', async () => {
     expect(await readFile('config/greeting')).toEqual([0, 'hello v1\n']);
     expect(await list('config')).toEqual(['..2026_12_06_01', '..data', 'greeting']);
-    writeConfigMap(path.join(host, 'cm'), '02', 'hello v2\n');
+    writeConfigMap(path.join(host, 'cm'), '02', { greeting: 'hello v2\n' });
     expect(await readFile('config/greeting')).toEqual([0, 'hello v2\n']);
   });
 
