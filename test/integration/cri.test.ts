@@ -270,7 +270,7 @@ describe('a pod with RuntimeClass handler wasmts', () => {
     expect(first.exit_code).toBe(2);
     const expected = [
       'hello v1', 'wrote /data/out.txt', 'write /etc/config/greeting: Read-only file system',
-      'rm /etc/hostname: Device or resource busy', 'volume-pod', '',
+      'rm /etc/hostname: Resource busy', 'volume-pod', '',
     ].join('\n');
     const log = await until('the first log', async () => {
       const { stdout } = parseCriLog(await readFile(first.log_path, 'utf8').catch(() => ''));
