@@ -9,7 +9,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, writeFileSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,15 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Enables the CRI plugin (disabled otherwise), with wasmts as the runtime handler `wasmts`. */
   cri?: CriOptions;
+  /** Another containerd (and its ctr and shims, from the same directory): the version matrix's. */
+  binary?: string;
+  /** The config to run with instead of the rig's own, given the rig's paths (root, state, sockets). */
+  config?: (info: ContainerdInfo, baseDir: string) => string;
+  /**
+   * Start containerd again whenever it exits unasked, as systemd's Restart=always would,
+   * and keep its pid in `<baseDir>/containerd.pid`: what a node installer restarts.
+   */
+  supervised?: boolean;
 }
 
 export interface CriOptions {
@@ -121,16 +130,37 @@ export interface StopReport {
 export class PrivateContainerd extends CtrClient {
   private readonly baseDir: string;
   private readonly launch: () => ChildProcess;
-  private child: ChildProcess;
-  private exited: Promise<void>;
+  private readonly supervised: boolean;
+  private stopping = false;
+  private child!: ChildProcess;
+  private exited!: Promise<void>;
+  /** The config file containerd runs with. */
+  readonly configPath: string;
 
   // No parameter properties: scripts run this file with Node's type stripping.
-  private constructor(info: ContainerdInfo, baseDir: string, launch: () => ChildProcess) {
-    super(info);
+  private constructor(info: ContainerdInfo, baseDir: string, launch: () => ChildProcess, ctrBinary: string, supervised: boolean) {
+    super(info, ctrBinary);
     this.baseDir = baseDir;
     this.launch = launch;
-    this.child = launch();
-    this.exited = exitOf(this.child);
+    this.supervised = supervised;
+    this.configPath = path.join(baseDir, 'config.toml');
+    this.spawn();
+  }
+
+  /** Where a supervised containerd's pid is kept. */
+  get pidFile(): string {
+    return path.join(this.baseDir, 'containerd.pid');
+  }
+
+  private spawn(): void {
+    const child = this.launch();
+    this.child = child;
+    this.exited = exitOf(child);
+    if (!this.supervised) return;
+    writeFileSync(this.pidFile, `${child.pid}\n`);
+    void this.exited.then(() => {
+      if (!this.stopping && this.child === child) this.spawn();
+    });
   }
 
   /**
@@ -138,11 +168,12 @@ export class PrivateContainerd extends CtrClient {
    * sockets, as an upgrade or a crash-restart would. Shims run on meanwhile.
    */
   async restart({ downMs = 0 }: { downMs?: number } = {}): Promise<void> {
+    this.stopping = true;
     this.child.kill('SIGTERM');
     await this.exited;
     if (downMs > 0) await sleep(downMs);
-    this.child = this.launch();
-    this.exited = exitOf(this.child);
+    this.stopping = false;
+    this.spawn();
     await this.waitUntilServing(20_000);
   }
 
@@ -163,15 +194,16 @@ export class PrivateContainerd extends CtrClient {
       binDir: options.binDir ?? path.join(REPO_ROOT, 'bin'),
     };
     const configPath = path.join(baseDir, 'config.toml');
-    await writeFile(configPath, containerdConfig(info, options.logLevel ?? 'info', options.cri));
+    await writeFile(configPath, options.config?.(info, baseDir) ?? containerdConfig(info, options.logLevel ?? 'info', options.cri));
+    const binary = options.binary ?? CONTAINERD_BINARY;
 
     const launch = (): ChildProcess => {
       const logFd = openSync(info.logPath, 'a');
       try {
-        return spawn(CONTAINERD_BINARY, ['--config', configPath], {
+        return spawn(binary, ['--config', configPath], {
           stdio: ['ignore', logFd, logFd],
           env: {
-            PATH: `${info.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+            PATH: `${info.binDir}:${path.dirname(binary)}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
             HOME: process.env.HOME ?? '/root',
             ...options.env,
           },
@@ -180,7 +212,7 @@ export class PrivateContainerd extends CtrClient {
         closeSync(logFd);
       }
     };
-    const rig = new PrivateContainerd(info, baseDir, launch);
+    const rig = new PrivateContainerd(info, baseDir, launch, path.join(path.dirname(binary), 'ctr'), options.supervised === true);
     try {
       await rig.waitUntilServing(20_000);
       info.snapshotter = (await rig.overlayfsWorks()) ? 'overlayfs' : 'native';
@@ -194,6 +226,7 @@ export class PrivateContainerd extends CtrClient {
   /** Removes what tests left behind, stops containerd and its shims, unmounts and deletes the rig. */
   async stop({ keepFiles = false }: { keepFiles?: boolean } = {}): Promise<StopReport> {
     const report: StopReport = { leftovers: [], killedShims: [], unmounted: [] };
+    this.stopping = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       report.leftovers = await this.removeLeftovers().catch(() => []);
       this.child.kill('SIGTERM');
@@ -219,7 +252,7 @@ export class PrivateContainerd extends CtrClient {
     let last: CommandResult | undefined;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) break;
-      last = await runCommand(CTR_BINARY, ['--address', this.info.address, 'version'], { timeoutMs: 5_000 });
+      last = await runCommand(this.ctrBinary, ['--address', this.info.address, 'version'], { timeoutMs: 5_000 });
       if (last.code === 0) return;
       await sleep(100);
     }

@@ -1,0 +1,363 @@
+/**
+ * Installing wasmts on a node from an unpacked release, and taking it off again:
+ *
+ *   1. copy the runtime to <prefix>/lib/wasmts and the shim to <prefix>/bin,
+ *      where containerd (and Docker, which insists) finds it on its PATH;
+ *   2. register the CRI runtime handler in containerd's config: a drop-in file
+ *      when the config imports a directory of them, else a marked block appended
+ *      to config.toml, after a backup (see containerd-config.ts);
+ *   3. optionally, a runtime alias in Docker's daemon.json;
+ *   4. restart containerd if its config changed, and check the result: containerd
+ *      itself reports the handler (`containerd config dump`), and a wasm container
+ *      runs through `ctr`.
+ *
+ * Every change is recorded in <prefix>/lib/wasmts/install-state.json, so
+ * `uninstall` reverts exactly what install did: the config file comes back byte
+ * for byte unless someone changed it since (then only the block goes).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEFAULT_HANDLER, RUNTIME_TYPE, appendRegistration, configVersion, dropInFile, hasRegistrationBlock, importDirectory,
+  parseConfig, registeredRuntimeType, removeRegistration, versionForContainerd,
+} from './containerd-config.js';
+import { addDockerRuntime, removeDockerRuntime } from './docker-config.js';
+import type { Host } from './host.js';
+import { InstallError } from './install-error.js';
+
+export const SHIM_BINARY = 'containerd-shim-wasmts-v1';
+export const CHECK_NAMESPACE = 'wasmts-install-check';
+export const CHECK_REFERENCE = 'docker.io/wasmts/install-check:latest';
+/** What the check image prints (scripts/release builds it). */
+export const CHECK_OUTPUT = 'wasmts runs wasm on this node\n';
+
+export type RestartMode = { kind: 'auto' } | { kind: 'systemd'; unit: string } | { kind: 'none' } | { kind: 'signal'; pidFile?: string } | { kind: 'command'; command: string };
+
+export interface InstallOptions {
+  /** The unpacked release's runtime directory (holds dist/, node_modules/, check/). */
+  releaseHome: string;
+  /** Paths on the node. */
+  prefix: string;
+  config: string;
+  handler: string;
+  restart: RestartMode;
+  /** Run the wasm check after the restart. */
+  check: boolean;
+  /** containerd's socket for the check; default: the config's grpc.address. */
+  address?: string;
+  containerd: string;
+  ctr: string;
+  /** Docker's daemon.json (on the node) to add an alias to, and the alias. */
+  dockerConfig?: string;
+  dockerAlias?: string;
+  log: (line: string) => void;
+}
+
+interface ConfigChange {
+  kind: 'drop-in' | 'appended' | 'created' | 'untouched';
+  file: string;
+  /** What install wrote (appended, created): uninstall restores the backup only if the file still says this. */
+  written?: string;
+  backup?: string;
+}
+
+interface InstallState {
+  version: string;
+  handler: string;
+  config: ConfigChange;
+  docker?: { file: string; alias: string; created: boolean };
+}
+
+const STATE_FILE = 'install-state.json';
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InstallError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Replaces a file's content in one step, keeping its mode. */
+function writeAtomically(file: string, text: string): void {
+  const mode = fs.existsSync(file) ? fs.statSync(file).mode & 0o7777 : 0o644;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.wasmts-${process.pid}`;
+  fs.writeFileSync(temporary, text, { mode });
+  fs.renameSync(temporary, file);
+}
+
+export class NodeInstaller {
+  readonly #host: Host;
+  readonly #options: InstallOptions;
+
+  constructor(host: Host, options: InstallOptions) {
+    this.#host = host;
+    this.#options = options;
+  }
+
+  get #home(): string {
+    return path.join(this.#options.prefix, 'lib', 'wasmts');
+  }
+
+  async install(): Promise<void> {
+    const { log, prefix } = this.#options;
+    const version = JSON.parse(fs.readFileSync(path.join(this.#options.releaseHome, 'package.json'), 'utf8')).version as string;
+    log(`installing wasmts ${version} into ${prefix}`);
+    const previous = this.#readState();
+    // Refuse a config we cannot read before anything is changed.
+    const configText = readText(this.#host.file(this.#options.config));
+    if (configText !== undefined) configVersion(parseConfig(configText, this.#options.config), this.#options.config);
+    this.#copyRuntime();
+    const config = previous?.config ?? (await this.#register());
+    const state: InstallState = { version, handler: this.#options.handler, config };
+    const docker = previous?.docker ?? this.#registerDocker();
+    if (docker !== undefined) state.docker = docker;
+    fs.writeFileSync(this.#host.file(path.join(this.#home, STATE_FILE)), `${JSON.stringify(state, null, 2)}\n`);
+    if (previous === undefined && config.kind !== 'untouched') await this.#restart();
+    else log('containerd config unchanged: no restart needed');
+    await this.#expectHandler(true);
+    if (this.#options.check) await this.#check();
+    if (docker !== undefined && previous?.docker === undefined) log(`restart Docker to use --runtime ${docker.alias} (or use --runtime ${RUNTIME_TYPE} now)`);
+    log(`done: CRI runtime handler "${this.#options.handler}" runs ${RUNTIME_TYPE}`);
+  }
+
+  async uninstall(): Promise<void> {
+    const { log, prefix } = this.#options;
+    const state = this.#readState();
+    if (state === undefined) throw new InstallError(`wasmts is not installed under ${prefix} (no ${path.join(this.#home, STATE_FILE)})`);
+    log(`removing wasmts ${state.version} from ${prefix}`);
+    const changed = this.#unregister(state.config);
+    if (state.docker !== undefined) this.#unregisterDocker(state.docker);
+    fs.rmSync(this.#host.file(path.join(prefix, 'bin', SHIM_BINARY)), { force: true });
+    fs.rmSync(this.#host.file(this.#home), { recursive: true, force: true });
+    if (changed) {
+      await this.#restart();
+      await this.#expectHandler(false);
+    }
+    log('done: wasmts removed');
+  }
+
+  #readState(): InstallState | undefined {
+    const text = readText(this.#host.file(path.join(this.#home, STATE_FILE)));
+    return text === undefined ? undefined : (JSON.parse(text) as InstallState);
+  }
+
+  #copyRuntime(): void {
+    const home = this.#host.file(this.#home);
+    const state = readText(path.join(home, STATE_FILE));
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(home), { recursive: true });
+    fs.cpSync(this.#options.releaseHome, home, { recursive: true, verbatimSymlinks: true });
+    if (state !== undefined) fs.writeFileSync(path.join(home, STATE_FILE), state);
+    // The release's own wrapper, told where the runtime now lives.
+    const template = fs.readFileSync(path.join(this.#options.releaseHome, 'shim-wrapper.sh'), 'utf8');
+    const wrapper = template.replace('#!/bin/sh\n', `#!/bin/sh\nWASMTS_HOME=${JSON.stringify(this.#home)}\n`);
+    const binary = this.#host.file(path.join(this.#options.prefix, 'bin', SHIM_BINARY));
+    fs.mkdirSync(path.dirname(binary), { recursive: true });
+    writeAtomically(binary, wrapper);
+    fs.chmodSync(binary, 0o755);
+  }
+
+  async #register(): Promise<ConfigChange> {
+    const { config: file, handler, log } = this.#options;
+    const onDisk = this.#host.file(file);
+    const text = readText(onDisk);
+    const parsed = text === undefined ? {} : parseConfig(text, file);
+    const version = text === undefined ? versionForContainerd((await this.#containerdVersion()).trim()) : configVersion(parsed, file);
+    const existing = registeredRuntimeType(parsed, version, handler);
+    if (existing === RUNTIME_TYPE || (text !== undefined && hasRegistrationBlock(text))) {
+      log(`${file} already registers the handler "${handler}"`);
+      return { kind: 'untouched', file };
+    }
+    if (existing !== undefined) {
+      throw new InstallError(`${file} already has a runtime handler "${handler}" with runtime_type "${existing}"; choose another name with --handler`);
+    }
+    const dir = text === undefined ? undefined : importDirectory(parsed, file);
+    if (dir !== undefined) {
+      const dropIn = path.join(dir, `${handler}.toml`);
+      writeAtomically(this.#host.file(dropIn), dropInFile(version, handler));
+      log(`wrote ${dropIn} (${file} imports ${dir}/*.toml)`);
+      return { kind: 'drop-in', file: dropIn };
+    }
+    const written = appendRegistration(text ?? `version = ${version}\n`, version, handler);
+    // The result must still parse and say what we mean, or nothing is written.
+    if (registeredRuntimeType(parseConfig(written, `${file} with the wasmts block`), version, handler) !== RUNTIME_TYPE) {
+      throw new InstallError(`${file}: adding the wasmts table does not register the handler; register it by hand`);
+    }
+    if (text === undefined) {
+      writeAtomically(onDisk, written);
+      log(`created ${file} (version ${version}) with the handler "${handler}"`);
+      return { kind: 'created', file, written };
+    }
+    const backup = `${file}.before-wasmts`;
+    if (!fs.existsSync(this.#host.file(backup))) fs.copyFileSync(onDisk, this.#host.file(backup));
+    writeAtomically(onDisk, written);
+    log(`registered the handler "${handler}" in ${file} (backup: ${backup})`);
+    return { kind: 'appended', file, written, backup };
+  }
+
+  /** Reverts the config change; says whether containerd's config changed. */
+  #unregister(change: ConfigChange): boolean {
+    const { log } = this.#options;
+    const onDisk = this.#host.file(change.file);
+    const current = readText(onDisk);
+    switch (change.kind) {
+      case 'untouched':
+        return false;
+      case 'drop-in':
+        fs.rmSync(onDisk, { force: true });
+        log(`removed ${change.file}`);
+        return true;
+      case 'created':
+      case 'appended': {
+        if (current === undefined) return false;
+        if (current === change.written) {
+          if (change.kind === 'created') fs.rmSync(onDisk);
+          else writeAtomically(onDisk, fs.readFileSync(this.#host.file(change.backup as string), 'utf8'));
+          if (change.backup !== undefined) fs.rmSync(this.#host.file(change.backup), { force: true });
+          log(change.kind === 'created' ? `removed ${change.file}` : `restored ${change.file} from ${change.backup}`);
+        } else {
+          // Changed by someone else since: keep their changes, take out only our block.
+          writeAtomically(onDisk, removeRegistration(current));
+          log(`removed the wasmts block from ${change.file} (it changed since install; ${change.backup ?? 'no backup'} kept)`);
+        }
+        return true;
+      }
+    }
+  }
+
+  #registerDocker(): InstallState['docker'] {
+    const { dockerConfig: file, dockerAlias: alias = DEFAULT_HANDLER, log } = this.#options;
+    if (file === undefined) return undefined;
+    const text = readText(this.#host.file(file));
+    const result = addDockerRuntime(text ?? '', file, alias);
+    if (result.changed) {
+      writeAtomically(this.#host.file(file), result.text);
+      log(`registered the Docker runtime "${alias}" in ${file}`);
+    }
+    return { file, alias, created: text === undefined };
+  }
+
+  #unregisterDocker(docker: NonNullable<InstallState['docker']>): void {
+    const onDisk = this.#host.file(docker.file);
+    const text = readText(onDisk);
+    if (text === undefined) return;
+    const after = removeDockerRuntime(text, docker.file, docker.alias);
+    if (docker.created && after.trim() === '{}') fs.rmSync(onDisk);
+    else if (after !== text) writeAtomically(onDisk, after);
+    this.#options.log(`removed the Docker runtime "${docker.alias}" from ${docker.file}`);
+  }
+
+  async #containerdVersion(): Promise<string> {
+    const result = await this.#host.run([this.#options.containerd, '--version']);
+    if (result.code !== 0) throw new InstallError(`cannot run ${this.#options.containerd} --version: ${result.stderr.trim() || `exit ${result.code}`}`);
+    return result.stdout;
+  }
+
+  async #address(): Promise<string> {
+    if (this.#options.address !== undefined) return this.#options.address;
+    const text = readText(this.#host.file(this.#options.config));
+    const grpc = text === undefined ? undefined : (parseConfig(text, this.#options.config).grpc as { address?: unknown } | undefined);
+    return typeof grpc?.address === 'string' && grpc.address !== '' ? grpc.address : '/run/containerd/containerd.sock';
+  }
+
+  async #restart(): Promise<void> {
+    const { restart, log } = this.#options;
+    let mode = restart;
+    if (mode.kind === 'auto') {
+      if (!fs.existsSync(this.#host.file('/run/systemd/system'))) {
+        throw new InstallError(
+          "containerd's config changed, but this node does not run systemd: restart containerd with --restart-command '<command>', " +
+            '--restart signal (its supervisor starts it again), or --restart none and restart it yourself',
+        );
+      }
+      mode = { kind: 'systemd', unit: 'containerd' };
+    }
+    switch (mode.kind) {
+      case 'none':
+        log('containerd config changed: restart containerd to load it (--restart none)');
+        return;
+      case 'systemd': {
+        log(`restarting ${mode.unit} (systemctl)`);
+        const result = await this.#host.run(['systemctl', 'restart', mode.unit]);
+        if (result.code !== 0) throw new InstallError(`systemctl restart ${mode.unit} failed: ${result.stderr.trim()}`);
+        break;
+      }
+      case 'command': {
+        log(`restarting containerd: ${mode.command}`);
+        const result = await this.#host.run(['sh', '-c', mode.command]);
+        if (result.code !== 0) throw new InstallError(`the restart command failed (exit ${result.code}): ${result.stderr.trim()}`);
+        break;
+      }
+      case 'signal': {
+        const pid = await this.#containerdPid(mode.pidFile);
+        log(`sending SIGTERM to containerd (pid ${pid}) for its supervisor to start it again`);
+        const result = await this.#host.run(['kill', '-TERM', String(pid)]);
+        if (result.code !== 0) throw new InstallError(`cannot signal containerd (pid ${pid}): ${result.stderr.trim()}`);
+        await this.#until(`containerd (pid ${pid}) to exit`, async () => (await this.#host.run(['kill', '-0', String(pid)])).code !== 0);
+        break;
+      }
+    }
+    const address = await this.#address();
+    await this.#until(`containerd to serve on ${address}`, async () => (await this.#ctr(address, ['version'])).code === 0);
+  }
+
+  async #containerdPid(pidFile: string | undefined): Promise<number> {
+    if (pidFile !== undefined) {
+      const pid = Number((readText(this.#host.file(pidFile)) ?? '').trim());
+      if (Number.isInteger(pid) && pid > 0) return pid;
+      throw new InstallError(`no containerd pid in ${pidFile}`);
+    }
+    const result = await this.#host.run(['pidof', 'containerd']);
+    const pids = result.stdout.trim().split(/\s+/).filter(Boolean);
+    if (pids.length !== 1) throw new InstallError(`cannot tell which process is containerd (pidof containerd: "${result.stdout.trim()}"); pass --pid-file`);
+    return Number(pids[0]);
+  }
+
+  async #until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new InstallError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+      await sleep(200);
+    }
+  }
+
+  #ctr(address: string, args: readonly string[]) {
+    return this.#host.run([this.#options.ctr, '--address', address, ...args]);
+  }
+
+  /** containerd itself (with its imports merged) reports the handler, or no longer does. */
+  async #expectHandler(present: boolean): Promise<void> {
+    const { containerd, config, handler, log } = this.#options;
+    const dump = await this.#host.run([containerd, '--config', config, 'config', 'dump']);
+    if (dump.code !== 0) throw new InstallError(`${containerd} --config ${config} config dump failed: ${dump.stderr.trim()}`);
+    const parsed = parseConfig(dump.stdout, `${containerd} config dump`);
+    const type = registeredRuntimeType(parsed, configVersion(parsed, 'config dump'), handler);
+    if (present && type !== RUNTIME_TYPE) {
+      throw new InstallError(`containerd does not see the handler "${handler}" in ${config} (config dump gives runtime_type ${JSON.stringify(type ?? null)})`);
+    }
+    if (!present && type === RUNTIME_TYPE) throw new InstallError(`containerd still sees the handler "${handler}" in ${config}`);
+    log(present ? `containerd reports the handler "${handler}"` : `containerd no longer reports the handler "${handler}"`);
+  }
+
+  /** Runs the release's check image through ctr: the shim is found, starts and runs wasm. */
+  async #check(): Promise<void> {
+    const { log } = this.#options;
+    const address = await this.#address();
+    const ns = ['--namespace', CHECK_NAMESPACE];
+    const image = path.join(this.#home, 'check', 'install-check.tar');
+    const imported = await this.#ctr(address, [...ns, 'images', 'import', '--all-platforms', image]);
+    if (imported.code !== 0) throw new InstallError(`the check could not import ${image}: ${imported.stderr.trim()}`);
+    const id = `wasmts-install-check-${process.pid}`;
+    const run = await this.#ctr(address, [...ns, 'run', '--rm', '--runtime', RUNTIME_TYPE, CHECK_REFERENCE, id]);
+    await this.#ctr(address, [...ns, 'images', 'rm', CHECK_REFERENCE]);
+    await this.#ctr(address, ['namespaces', 'rm', CHECK_NAMESPACE]);
+    if (run.code !== 0 || run.stdout !== CHECK_OUTPUT) {
+      throw new InstallError(`the check container did not run (exit ${run.code}): ${(run.stderr || run.stdout).trim()}`);
+    }
+    log(`checked: a wasm container ran through ${RUNTIME_TYPE}`);
+  }
+}
