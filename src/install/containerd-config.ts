@@ -64,6 +64,12 @@ function dig(config: Table, keys: readonly string[]): unknown {
   return node;
 }
 
+/** Every CRI runtime handler of the config, by name. */
+export function registeredRuntimes(config: Table, version: ConfigVersion): Table {
+  const runtimes = dig(config, CRI_RUNTIMES[version]);
+  return runtimes !== null && typeof runtimes === 'object' ? (runtimes as Table) : {};
+}
+
 /** The runtime_type the config gives `handler`, if it has one. */
 export function registeredRuntimeType(config: Table, version: ConfigVersion, handler: string): string | undefined {
   const runtime = dig(config, [...CRI_RUNTIMES[version], handler]);

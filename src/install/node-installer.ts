@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DEFAULT_HANDLER, RUNTIME_TYPE, appendRegistration, configVersion, dropInFile, hasRegistrationBlock, importDirectory,
+  DEFAULT_HANDLER, RUNTIME_TYPE, registeredRuntimes, appendRegistration, configVersion, dropInFile, hasRegistrationBlock, importDirectory,
   parseConfig, registeredRuntimeType, removeRegistration, versionForContainerd,
 } from './containerd-config.js';
 import { addDockerRuntime, removeDockerRuntime } from './docker-config.js';
@@ -111,7 +111,16 @@ export class NodeInstaller {
     const configText = readText(this.#host.file(this.#options.config));
     if (configText !== undefined) configVersion(parseConfig(configText, this.#options.config), this.#options.config);
     this.#copyRuntime();
-    const config = previous?.config ?? (await this.#register());
+    let config: ConfigChange;
+    try {
+      const handlersBefore = previous === undefined ? await this.#handlers() : [];
+      config = previous?.config ?? (await this.#register());
+      if (previous === undefined && config.kind !== 'untouched') await this.#verifyBeforeRestart(config, handlersBefore);
+    } catch (error) {
+      // A first install that cannot register leaves nothing behind.
+      if (previous === undefined) this.#removeRuntime();
+      throw error;
+    }
     const state: InstallState = { version, handler: this.#options.handler, config };
     const docker = previous?.docker ?? this.#registerDocker();
     if (docker !== undefined) state.docker = docker;
@@ -131,13 +140,17 @@ export class NodeInstaller {
     log(`removing wasmts ${state.version} from ${prefix}`);
     const changed = this.#unregister(state.config);
     if (state.docker !== undefined) this.#unregisterDocker(state.docker);
-    fs.rmSync(this.#host.file(path.join(prefix, 'bin', SHIM_BINARY)), { force: true });
-    fs.rmSync(this.#host.file(this.#home), { recursive: true, force: true });
+    this.#removeRuntime();
     if (changed) {
       await this.#restart();
       await this.#expectHandler(false);
     }
     log('done: wasmts removed');
+  }
+
+  #removeRuntime(): void {
+    fs.rmSync(this.#host.file(path.join(this.#options.prefix, 'bin', SHIM_BINARY)), { force: true });
+    fs.rmSync(this.#host.file(this.#home), { recursive: true, force: true });
   }
 
   #readState(): InstallState | undefined {
@@ -175,7 +188,10 @@ export class NodeInstaller {
     if (existing !== undefined) {
       throw new InstallError(`${file} already has a runtime handler "${handler}" with runtime_type "${existing}"; choose another name with --handler`);
     }
-    const dir = text === undefined ? undefined : importDirectory(parsed, file);
+    // Version 3 (containerd 2.x) merges drop-ins into the config table by table. Versions 1
+    // and 2 let a drop-in's plugin section replace the config's whole section (containerd's
+    // other runtimes would be lost), so there the block goes into config.toml itself.
+    const dir = text === undefined || version < 3 ? undefined : importDirectory(parsed, file);
     if (dir !== undefined) {
       const dropIn = path.join(dir, `${handler}.toml`);
       writeAtomically(this.#host.file(dropIn), dropInFile(version, handler));
@@ -327,6 +343,43 @@ export class NodeInstaller {
 
   #ctr(address: string, args: readonly string[]) {
     return this.#host.run([this.#options.ctr, '--address', address, ...args]);
+  }
+
+  /** The CRI runtime handlers containerd's config gives now (with its imports merged and its defaults). */
+  async #handlers(): Promise<string[]> {
+    const parsed = await this.#dump();
+    if (parsed === undefined) return [];
+    const version = configVersion(parsed, 'config dump');
+    const runtimes = registeredRuntimes(parsed, version);
+    return Object.keys(runtimes);
+  }
+
+  async #dump(): Promise<Record<string, unknown> | undefined> {
+    const { containerd, config } = this.#options;
+    if (!fs.existsSync(this.#host.file(config))) return undefined;
+    const dump = await this.#host.run([containerd, '--config', config, 'config', 'dump']);
+    if (dump.code !== 0) throw new InstallError(`${containerd} --config ${config} config dump failed: ${dump.stderr.trim()}`);
+    return parseConfig(dump.stdout, `${containerd} config dump`);
+  }
+
+  /**
+   * Before containerd is restarted into the new config: it must report the handler and
+   * every handler it had. Otherwise the change is undone and nothing restarts.
+   */
+  async #verifyBeforeRestart(change: ConfigChange, handlersBefore: readonly string[]): Promise<void> {
+    const { handler, config } = this.#options;
+    let problem: string | undefined;
+    try {
+      const after = await this.#handlers();
+      const lost = handlersBefore.filter((h) => !after.includes(h));
+      if (!after.includes(handler)) problem = `containerd would not see the handler "${handler}" (another file it imports may replace the CRI section)`;
+      else if (lost.length > 0) problem = `containerd would lose its runtime handlers ${lost.join(', ')}`;
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    if (problem === undefined) return;
+    this.#unregister(change);
+    throw new InstallError(`${problem} with the wasmts registration in ${config}; it was taken out again and containerd was not restarted`);
   }
 
   /** containerd itself (with its imports merged) reports the handler, or no longer does. */

@@ -136,11 +136,14 @@ async function runPodWithWasm(containerd: PrivateContainerd): Promise<string> {
       sandbox_config: pod,
     });
     await cri.runtimeCall('StartContainer', { container_id: id });
-    let log = '';
-    for (let i = 0; i < 100 && !log.includes('stdout F hello from wasm'); i++) {
+    // As kubelet does, see it exit before the pod goes.
+    let state = '';
+    for (let i = 0; i < 200 && state !== 'CONTAINER_EXITED'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      log = fs.readFileSync(path.join(logs, 'hello.log'), 'utf8').toString();
+      state = (await cri.runtimeCall<{ status: { state: string } }>('ContainerStatus', { container_id: id })).status.state;
     }
+    expect(state).toBe('CONTAINER_EXITED');
+    const log = fs.readFileSync(path.join(logs, 'hello.log'), 'utf8');
     await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
     await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
     return log;
@@ -184,7 +187,8 @@ describe.each(targets)('install.sh on $label', (target) => {
       expect(installed.stdout).toContain('checked: a wasm container ran through io.containerd.wasmts.v1');
       expect(fs.readFileSync(containerd.pidFile, 'utf8')).not.toBe(pidBefore);
       const dropIn = path.join(path.dirname(containerd.configPath), 'conf.d', 'wasmts.toml');
-      if (variant === 'config importing a drop-in directory') {
+      // containerd 2.x merges drop-ins table by table; 1.x lets one replace the whole CRI section, so there the block goes into config.toml.
+      if (variant === 'config importing a drop-in directory' && target.configVersion === '3') {
         expect(fs.readFileSync(containerd.configPath, 'utf8')).toBe(original);
         expect(fs.readFileSync(dropIn, 'utf8')).toContain('runtime_type = "io.containerd.wasmts.v1"');
       } else {
@@ -221,7 +225,53 @@ describe.each(targets)('install.sh on $label', (target) => {
   }, 400_000);
 });
 
+describe('install.sh without restarting containerd', () => {
+  it("adds a Docker runtime alias to daemon.json next to what it had, and uninstall restores both files exactly", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmts-docker-json-'));
+    const config = path.join(dir, 'config.toml');
+    const daemonJson = path.join(dir, 'daemon.json');
+    const original = execFileSync('/usr/bin/containerd', ['config', 'default'], { encoding: 'utf8' });
+    const originalJson = '{\n  "features": { "containerd-snapshotter": true }\n}\n';
+    fs.writeFileSync(config, original);
+    fs.writeFileSync(daemonJson, originalJson);
+    const common = ['--prefix', path.join(dir, 'prefix'), '--config', config, '--restart', 'none', '--no-check', '--containerd', '/usr/bin/containerd'];
+    const installed = await runCommand(path.join(unpacked, 'install.sh'), ['install', ...common, '--docker-config', daemonJson], { timeoutMs: 60_000 });
+    expect(installed.code, describeResult('install.sh install', installed)).toBe(0);
+    expect(installed.stdout).toContain('restart containerd to load it (--restart none)');
+    expect(JSON.parse(fs.readFileSync(daemonJson, 'utf8'))).toEqual({
+      features: { 'containerd-snapshotter': true },
+      runtimes: { wasmts: { runtimeType: 'io.containerd.wasmts.v1' } },
+    });
+    const removed = await runCommand(path.join(unpacked, 'install.sh'), ['uninstall', ...common], { timeoutMs: 60_000 });
+    expect(removed.code, describeResult('install.sh uninstall', removed)).toBe(0);
+    expect(JSON.parse(fs.readFileSync(daemonJson, 'utf8'))).toEqual(JSON.parse(originalJson));
+    expect(fs.readFileSync(config, 'utf8')).toBe(original);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('install.sh refusing', () => {
+  it("takes its block out again, and restarts nothing, when an imported file would hide the handler from containerd 1.x", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmts-hidden-'));
+    const config = path.join(dir, 'config.toml');
+    fs.mkdirSync(path.join(dir, 'conf.d'));
+    // A drop-in with its own CRI section: in config version 2 it replaces config.toml's whole section.
+    fs.writeFileSync(path.join(dir, 'conf.d', 'cri.toml'), 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n');
+    const original = `version = 2\nimports = [${JSON.stringify(path.join(dir, 'conf.d', '*.toml'))}]\n`;
+    fs.writeFileSync(config, original);
+    const result = await runCommand(path.join(unpacked, 'install.sh'), [
+      '--prefix', path.join(dir, 'prefix'), '--config', config, '--restart', 'none', '--no-check', '--containerd', '/usr/bin/containerd',
+    ], { timeoutMs: 60_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('wasmts: containerd would not see the handler "wasmts"');
+    expect(result.stderr).toContain('it was taken out again and containerd was not restarted');
+    expect(fs.readFileSync(config, 'utf8')).toBe(original);
+    expect(fs.readdirSync(path.join(dir, 'prefix', 'lib'))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir, 'prefix', 'bin'))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+
   it('stops with a clear message, and changes nothing, when containerd\'s config cannot be parsed', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmts-badconfig-'));
     const config = path.join(dir, 'config.toml');
