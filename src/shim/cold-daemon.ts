@@ -29,5 +29,5 @@ export function serveColdDaemon(flags: ShimFlags): void {
     listener,
     pool,
   );
-  ensureSpare(process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host');
+  ensureSpare(process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host', flags.address);
 }

@@ -35,19 +35,21 @@ export type SpareNetwork = 'host' | 'new';
 export type ClaimReply = { ok: true; pid: number } | { ok: false; reason: string };
 
 /**
- * The control socket of the spare daemon for this very build of the shim: the
- * key covers the Node binary and the entry script's path and mtime, so a
- * rebuilt or upgraded shim never claims a spare still running older code,
- * and a spare in one network never serves a container that asked for another.
+ * The control socket of the spare daemon for this very build of the shim and
+ * this containerd: the key covers the Node binary and the entry script's path
+ * and mtime, so a rebuilt or upgraded shim never claims a spare still running
+ * older code; containerd's address, so a spare serves only the containerd that
+ * started it (each has its own cgroup, environment and lifetime); and the
+ * network, so a spare in one never serves a container that asked for another.
  */
-export function spareSocketPath(network: SpareNetwork = 'host'): string {
+export function spareSocketPath(network: SpareNetwork, containerdAddress: string): string {
   let mtime = 0;
   try {
     mtime = statSync(ENTRY_SCRIPT).mtimeMs;
   } catch {
     // keyed by path alone
   }
-  const key = `${process.execPath}\u0000${ENTRY_SCRIPT}\u0000${mtime}\u0000${network}`;
+  const key = `${process.execPath}\u0000${ENTRY_SCRIPT}\u0000${mtime}\u0000${network}\u0000${containerdAddress}`;
   return path.join(DEFAULT_SOCKET_DIR, `wasmts-spare-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`);
 }
 

@@ -11,7 +11,7 @@ const CLAIM_TIMEOUT_MS = 2_000;
 export function claimSpare(request: ClaimRequest, network: SpareNetwork = 'host'): Promise<boolean> {
   if (!sparesEnabled(request.env)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const socket = net.connect(spareSocketPath(network));
+    const socket = net.connect(spareSocketPath(network, request.address));
     let reply = '';
     const finish = (ok: boolean) => {
       clearTimeout(timer);

@@ -11,8 +11,16 @@ import { daemonLaunch } from './network-namespace.js';
 /** Tells a spare (and a cold daemon) which network it lives in, so the daemon it becomes keeps a spare of the same kind. */
 export const SPARE_NETWORK_ENV = 'WASMTS_SPARE_NETWORK';
 
+/** The containerd a spare belongs to: its gRPC socket. */
+export const SPARE_CONTAINERD_ENV = 'WASMTS_SPARE_CONTAINERD';
+
 /** How long an unclaimed spare waits before it exits. */
 const DEFAULT_IDLE_SECONDS = 600;
+
+/** How often an unclaimed spare checks that its containerd is still there. */
+const CONTAINERD_CHECK_MS = 5_000;
+/** Missed checks in a row (a restart takes a moment) before a spare decides its containerd is gone. */
+const CONTAINERD_MISSES = 3;
 
 function openLog(bundle: string): number {
   try {
@@ -26,14 +34,15 @@ function openLog(bundle: string): number {
  * Starts a spare daemon for the next container unless one is already
  * waiting. Detached and with none of our fds, like any daemon of ours.
  */
-export function ensureSpare(network: SpareNetwork = 'host'): void {
+export function ensureSpare(network: SpareNetwork, containerdAddress: string): void {
   if (!sparesEnabled()) return;
-  void isServing(spareSocketPath(network), 300).then((serving) => {
+  void isServing(spareSocketPath(network, containerdAddress), 300).then((serving) => {
     if (serving) return;
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       WASMTS_SPARE_IDLE_SECONDS: process.env.WASMTS_SPARE_IDLE_SECONDS,
       [SPARE_NETWORK_ENV]: network,
+      [SPARE_CONTAINERD_ENV]: containerdAddress,
     };
     // A spare for plain `ctr run` waits inside a fresh network namespace, loopback up.
     const launch = daemonLaunch({ kind: network }, process.execPath, [ENTRY_SCRIPT, 'spare'], env);
@@ -52,14 +61,26 @@ export async function runSpare(): Promise<void> {
   const pool = new WorkerPool(1);
   const control = net.createServer();
   const network: SpareNetwork = process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host';
-  const controlPath = spareSocketPath(network);
+  const containerd = process.env[SPARE_CONTAINERD_ENV] ?? '';
+  const controlPath = spareSocketPath(network, containerd);
   let claimed = false;
 
-  const idleSeconds = Number(process.env.WASMTS_SPARE_IDLE_SECONDS) || DEFAULT_IDLE_SECONDS;
-  const idle = setTimeout(() => {
+  const leave = (): void => {
+    clearTimeout(idle);
+    clearInterval(watch);
     control.close();
     void pool.close().then(() => process.exit(0));
-  }, idleSeconds * 1000);
+  };
+  const idleSeconds = Number(process.env.WASMTS_SPARE_IDLE_SECONDS) || DEFAULT_IDLE_SECONDS;
+  const idle = setTimeout(leave, idleSeconds * 1000);
+  // A spare outlives nothing: once its containerd is gone (not just restarting), so is it.
+  let misses = 0;
+  const watch = setInterval(() => {
+    void isServing(containerd, 1_000).then((up) => {
+      misses = up ? 0 : misses + 1;
+      if (misses >= CONTAINERD_MISSES && !claimed) leave();
+    });
+  }, CONTAINERD_CHECK_MS);
 
   control.on('connection', (connection) => {
     let buffer = '';
@@ -74,6 +95,7 @@ export async function runSpare(): Promise<void> {
       }
       claimed = true;
       clearTimeout(idle);
+      clearInterval(watch);
       control.close(); // unlinks the control socket: the next start finds no spare here
       void takeOver(JSON.parse(buffer.slice(0, newline)) as ClaimRequest, pool, network).then(answer, (error: unknown) => {
         answer({ ok: false, reason: String(error) });
@@ -109,6 +131,6 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareN
     listener,
     pool,
   );
-  ensureSpare(network);
+  ensureSpare(network, request.address);
   return { ok: true, pid: process.pid };
 }

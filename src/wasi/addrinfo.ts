@@ -4,6 +4,7 @@ import net from 'node:net';
 import { Errno, WasiError, fail } from './errno.js';
 import { AddressFamily, SockType, ipToBytes } from './ip-address.js';
 import type { MemoryView } from './memory-view.js';
+import { type GuestFileReader, ResolveError, containerLookup } from './name-resolver.js';
 
 /**
  * sock_getaddrinfo of the WasmEdge socket extension. The guest preallocates a
@@ -111,7 +112,7 @@ const LOOKUP_ERRORS: Record<string, number> = {
   EAI_ADDRFAMILY: AiErrno.ADDRFAMILY,
 };
 
-async function lookup(node: string, hints: Hints): Promise<{ address: string; family: number }[]> {
+async function lookup(node: string, hints: Hints, readFile: GuestFileReader): Promise<{ address: string; family: number }[]> {
   const family = hints.family === AddressFamily.INET4 ? 4 : hints.family === AddressFamily.INET6 ? 6 : 0;
   if (node === '') {
     // No node: the wildcard for a passive (listening) socket, else loopback.
@@ -125,6 +126,13 @@ async function lookup(node: string, hints: Hints): Promise<{ address: string; fa
     return [{ address: node, family: net.isIP(node) }];
   }
   if ((hints.flags & AiFlags.NUMERICHOST) !== 0) fail(AiErrno.NONAME);
+  try {
+    const found = await containerLookup(node, family, readFile);
+    if (found !== undefined) return found;
+  } catch (error) {
+    if (!(error instanceof ResolveError)) throw error;
+    throw new WasiError(error.reason === 'noname' ? AiErrno.NONAME : error.reason === 'again' ? AiErrno.AGAIN : AiErrno.FAIL);
+  }
   try {
     return await dns.promises.lookup(node, { all: true, family, order: 'verbatim' });
   } catch (error) {
@@ -191,6 +199,7 @@ function store(memory: MemoryView, record: number, result: Result, flags: number
 /** The whole call: returns 0 or an errno / getaddrinfo error code. */
 export async function getAddrinfo(
   memory: MemoryView,
+  readFile: GuestFileReader,
   nodePtr: number,
   nodeLen: number,
   servicePtr: number,
@@ -207,7 +216,7 @@ export async function getAddrinfo(
   const invalid = invalidRequest(node, service, hints, maxResults);
   if (invalid !== undefined) return invalid;
   const port = portOf(service, (hints.flags & AiFlags.NUMERICSERV) !== 0);
-  const results = expand(await lookup(node, hints), hints, port).slice(0, maxResults);
+  const results = expand(await lookup(node, hints, readFile), hints, port).slice(0, maxResults);
   const canonname = (hints.flags & AiFlags.CANONNAME) !== 0 ? node : undefined;
   let record = memory.u32(resPtr);
   let stored = 0;

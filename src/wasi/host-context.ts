@@ -8,6 +8,8 @@ export interface HostContext {
   /** argv and environ, each string NUL-terminated, as args_get/environ_get copy them. */
   readonly args: Uint8Array[];
   readonly env: Uint8Array[];
+  /** Reads a file of the guest's `/` (inside its sandbox, through its mounts); undefined if absent. */
+  readonly readGuestFile: (guestPath: string) => string | undefined;
 }
 
 /**

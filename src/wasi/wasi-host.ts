@@ -20,6 +20,7 @@ import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js'
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
 import { type GuestMount, MountTable } from './mount-table.js';
+import { at, withResolved } from './path-resolver.js';
 import { openWatcher, waitUntilWatchedPipesDrained } from './pipe-drain.js';
 import { settledBy } from '../deadline.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
@@ -88,6 +89,8 @@ export class WasiHost {
 
   #stdin: Descriptor | undefined;
   #started = false;
+  /** The preopen that is the guest's `/`, for the host's own reads (its /etc/hosts, /etc/resolv.conf). */
+  #root: DirectoryDescriptor | undefined;
 
   constructor(options: WasiHostOptions) {
     if (!jspiAvailable()) {
@@ -100,6 +103,7 @@ export class WasiHost {
       fds: this.#fds,
       args: options.args.map((a) => encodeUtf8(`${a}\0`)),
       env: env.map((e) => encodeUtf8(`${e}\0`)),
+      readGuestFile: (guestPath) => (this.#root === undefined ? undefined : readInside(this.#root, guestPath)),
     };
     try {
       const terminal = options.terminal === true;
@@ -110,7 +114,11 @@ export class WasiHost {
       this.#stderr = openStdio(options.stderr, 'write', terminal);
       this.#fds.set(2, this.#stderr);
 
-      for (const preopen of options.preopens) this.#fds.add(openPreopen(preopen));
+      for (const preopen of options.preopens) {
+        const opened = openPreopen(preopen);
+        this.#fds.add(opened);
+        if (preopen.guestPath === '/') this.#root ??= opened;
+      }
       for (const socket of options.sockets ?? []) this.#fds.add(wrapSocket(socket));
       for (const listener of options.listeners ?? []) this.#fds.add(TcpSocketDescriptor.listening(listener, listener.family));
     } catch (error) {
@@ -240,6 +248,27 @@ function openPreopen(preopen: PreopenSpec): DirectoryDescriptor {
     throw error;
   }
   return new DirectoryDescriptor(fd, { rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, preopenPath: preopen.guestPath, mounts });
+}
+
+/**
+ * A small text file of the guest's filesystem, found as the guest would find it
+ * (inside the sandbox, through the mounts); undefined when it is missing or
+ * unreadable, or the guest closed its `/`.
+ */
+function readInside(root: DirectoryDescriptor, guestPath: string): string | undefined {
+  try {
+    const fd = withResolved(root.roots, guestPath.replace(/^\/+/, ''), true, (r) =>
+      fs.openSync(at(r.dirFd, r.name), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK),
+    );
+    try {
+      if (!fs.fstatSync(fd).isFile()) return undefined;
+      return fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /** i32 arguments arrive signed; every preview 1 i32 is unsigned. */

@@ -186,7 +186,7 @@ export function networkCalls(ctx: HostContext): ImportTable {
     sock_send_to: sendTo,
     sock_send_to_v2: sendTo,
     sock_getaddrinfo: (nodePtr: number, nodeLen: number, servicePtr: number, serviceLen: number, hintsPtr: number, resPtr: number, max: number, resLenPtr: number) =>
-      getAddrinfo(memory, nodePtr, nodeLen, servicePtr, serviceLen, hintsPtr, resPtr, max, resLenPtr),
+      getAddrinfo(memory, ctx.readGuestFile, nodePtr, nodeLen, servicePtr, serviceLen, hintsPtr, resPtr, max, resLenPtr),
   };
 
   const immediate: Record<string, HostFunction> = {

@@ -7,6 +7,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { mkdir, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateContainerd } from '../support/containerd.js';
 import { writeConfigMap } from '../support/config-map.js';
+import { FakeDns } from '../support/fake-dns.js';
 import { CriClient } from '../support/cri-client.js';
 import { FAKE_POD_IP, writeFakeCni } from '../support/fake-cni.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
@@ -40,7 +42,7 @@ beforeAll(async () => {
     // No warm spare daemons, so that "no shim remains" means no process at all.
     env: { WASMTS_SPARE: '0' },
   });
-  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst, TEST_IMAGES.cat, TEST_IMAGES.files]) {
+  for (const image of [SANDBOX_IMAGE, TEST_IMAGES.hello, TEST_IMAGES.exitCode, TEST_IMAGES.stdioBurst, TEST_IMAGES.cat, TEST_IMAGES.files, TEST_IMAGES.tcpClient]) {
     await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
   }
   cri = new CriClient(containerd.address);
@@ -60,9 +62,10 @@ type ContainerStatus = { state: string; exit_code: number; reason: string; log_p
 type PodConfig = { metadata: { name: string }; linux: { security_context: { namespace_options: object } } };
 type SpecNamespace = { type: string; path?: string };
 
-function podConfig(name: string, namespaceOptions: object): PodConfig {
+function podConfig(name: string, namespaceOptions: object, extra: object = {}): PodConfig {
   const uid = `uid-${name}-${process.pid}-${Date.now()}`;
   return {
+    ...extra,
     metadata: { name, uid, namespace: 'default', attempt: 0 },
     hostname: name,
     log_directory: path.join(logDirectory, name),
@@ -251,6 +254,25 @@ describe('a pod with RuntimeClass handler wasmts', () => {
     await removePod(podId, sandboxPid);
   });
 
+  it('removes a pod at once after its container ended on its own, before CRI saw the exit', async () => {
+    for (let round = 0; round < 5; round++) {
+      const pod = podConfig(`quick-pod-${round}`, HOST_NETWORK);
+      const { podId, pid: sandboxPid } = await runPod(pod);
+      const { container_id: containerId } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
+        pod_sandbox_id: podId,
+        config: {
+          metadata: { name: 'hello', attempt: 0 },
+          image: { image: TEST_IMAGES.hello.reference },
+          log_path: 'hello/0.log',
+          linux: { security_context: { namespace_options: pod.linux.security_context.namespace_options } },
+        },
+        sandbox_config: pod,
+      });
+      await cri.runtimeCall('StartContainer', { container_id: containerId });
+      await removePod(podId, sandboxPid);
+    }
+  });
+
   it('shows hostPath volumes read-only and read-write, a ConfigMap volume with its updates, and the pod\'s /etc/hostname', async () => {
     const volumes = await mkdtemp(path.join(tmpdir(), 'wasmts-cri-volumes-'));
     const data = path.join(volumes, 'data');
@@ -291,6 +313,30 @@ describe('a pod with RuntimeClass handler wasmts', () => {
 
     await removePod(podId, sandboxPid);
     await rm(volumes, { recursive: true, force: true });
+  });
+
+  it("resolves names through the pod's DNS config (its nameserver and search domains), not the node's", async () => {
+    const dns = await FakeDns.start('127.53.0.9', { 'backend.wasm.test': ['127.0.0.1'] });
+    const echo = net.createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
+    const port = (echo.address() as net.AddressInfo).port;
+    try {
+      const pod = podConfig('dns-pod', HOST_NETWORK, { dns_config: { servers: ['127.53.0.9'], searches: ['wasm.test'], options: ['ndots:2'] } });
+      const { podId, pid: sandboxPid } = await runPod(pod);
+      const client = await runToExit(podId, pod, 'client', TEST_IMAGES.tcpClient.reference, ['/tcp-client.wasm', 'backend', String(port), 'ping']);
+      const log = await until('the client log', async () => {
+        const { stdout } = parseCriLog(await readFile(client.log_path, 'utf8').catch(() => ''));
+        return stdout.includes('reply:') ? stdout : undefined;
+      }, 5_000);
+      expect(client.exit_code).toBe(0);
+      expect(log).toContain(`connected to 127.0.0.1 port ${port}`);
+      expect(log).toContain('reply: ping');
+      expect(dns.questions).toContain('backend.wasm.test A');
+      await removePod(podId, sandboxPid);
+    } finally {
+      echo.close();
+      await dns.close();
+    }
   });
 
   it("keeps a pod's containers in the network namespace CNI set up for the pod", async () => {

@@ -1,0 +1,91 @@
+/**
+ * Warm spare daemons belong to the containerd that started them: two containerds
+ * on one host each get their own, never more than one per containerd and network
+ * kind, and a spare leaves once its containerd is gone.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PrivateContainerd, WASMTS_RUNTIME } from '../support/containerd.js';
+import { IMAGES_DIR, REPO_ROOT } from '../support/fixtures.js';
+import { TEST_IMAGES } from '../support/images.js';
+
+const ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
+
+interface Spare {
+  pid: number;
+  containerd: string;
+  network: string;
+}
+
+/** Spare daemons of this checkout now running, with the containerd and network each belongs to. */
+async function spares(): Promise<Spare[]> {
+  const found: Spare[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const args = cmdline.split('\0');
+    if (!(args.includes(ENTRY) && args.includes('spare'))) continue;
+    const environ = (await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')).split('\0');
+    const value = (key: string): string => environ.find((e) => e.startsWith(`${key}=`))?.slice(key.length + 1) ?? '';
+    found.push({ pid: Number(entry), containerd: value('WASMTS_SPARE_CONTAINERD'), network: value('WASMTS_SPARE_NETWORK') });
+  }
+  return found;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+const started: PrivateContainerd[] = [];
+
+afterAll(async () => {
+  for (const containerd of started) await containerd.stop();
+});
+
+async function containerdWithHello(): Promise<PrivateContainerd> {
+  const containerd = await PrivateContainerd.start({ namespace: 'wasmts-spares' });
+  started.push(containerd);
+  await containerd.importImage(path.join(IMAGES_DIR, `${TEST_IMAGES.hello.name}.tar`));
+  return containerd;
+}
+
+describe('spare daemons', () => {
+  it('belong to the containerd that started them, one per network kind, and leave when it is gone', async () => {
+    const first = await containerdWithHello();
+    const second = await containerdWithHello();
+    const runHello = async (containerd: PrivateContainerd, id: string) => {
+      const result = await containerd.ctr(['run', '--rm', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, id]);
+      expect(result.stdout).toBe('hello from wasm\n');
+    };
+    for (let i = 0; i < 3; i++) {
+      await runHello(first, `spare-a-${i}`);
+      await runHello(second, `spare-b-${i}`);
+    }
+    const of = (containerd: PrivateContainerd, all: Spare[]) => all.filter((s) => s.containerd === containerd.address);
+    const both = await until('a spare for each containerd', async () => {
+      const all = await spares();
+      return of(first, all).length > 0 && of(second, all).length > 0 ? all : undefined;
+    }, 10_000);
+    for (const containerd of [first, second]) {
+      const mine = of(containerd, both);
+      // `ctr run` gives each container a network namespace of its own: its spares wait in one.
+      expect(new Set(mine.map((s) => s.network)).size).toBe(mine.length);
+      expect(mine.every((s) => s.network === 'new' || s.network === 'host')).toBe(true);
+    }
+
+    // containerd goes away for good: its spares follow (a few checks, seconds apart); the other's stay.
+    await first.stop();
+    await until("the first containerd's spares to exit", async () => (of(first, await spares()).length === 0 ? true : undefined), 40_000);
+    expect(of(second, await spares()).length).toBeGreaterThan(0);
+    await second.stop();
+    await until("the second containerd's spares to exit", async () => (of(second, await spares()).length === 0 ? true : undefined), 40_000);
+  }, 180_000);
+});
