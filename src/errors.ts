@@ -1,12 +1,8 @@
-// Only the constants file: errors.ts is loaded by every shim action, the codec is not.
-import { StatusCode } from './ttrpc/status-code.js';
-
 /**
  * The project's typed errors. Every layer below the ttrpc adapter throws these;
  * the adapter (src/shim/task-ttrpc-adapter.ts) is the one place that turns them
  * into a wire status. Each class has a stable `code` that callers and tests
- * match on, and a gRPC status number that containerd maps back to its own
- * error classes (errdefs).
+ * match on; this file imports nothing, so every layer may use it.
  */
 
 export type ErrorCode =
@@ -19,12 +15,8 @@ export type ErrorCode =
   | 'ERR_UNAVAILABLE'
   | 'ERR_INTERNAL';
 
-/** gRPC status codes (google/rpc/code.proto), as the ttrpc layer names them. */
-export const GrpcCode = StatusCode;
-
 export abstract class WasmtsError extends Error {
   abstract readonly code: ErrorCode;
-  abstract readonly grpcCode: number;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -34,42 +26,34 @@ export abstract class WasmtsError extends Error {
 
 export class NotFoundError extends WasmtsError {
   readonly code = 'ERR_NOT_FOUND';
-  readonly grpcCode = GrpcCode.NOT_FOUND;
 }
 
 export class AlreadyExistsError extends WasmtsError {
   readonly code = 'ERR_ALREADY_EXISTS';
-  readonly grpcCode = GrpcCode.ALREADY_EXISTS;
 }
 
 export class InvalidArgumentError extends WasmtsError {
   readonly code = 'ERR_INVALID_ARGUMENT';
-  readonly grpcCode = GrpcCode.INVALID_ARGUMENT;
 }
 
 export class FailedPreconditionError extends WasmtsError {
   readonly code = 'ERR_FAILED_PRECONDITION';
-  readonly grpcCode = GrpcCode.FAILED_PRECONDITION;
 }
 
 export class NotImplementedError extends WasmtsError {
   readonly code = 'ERR_NOT_IMPLEMENTED';
-  readonly grpcCode = GrpcCode.UNIMPLEMENTED;
 }
 
 export class ResourceExhaustedError extends WasmtsError {
   readonly code = 'ERR_RESOURCE_EXHAUSTED';
-  readonly grpcCode = GrpcCode.RESOURCE_EXHAUSTED;
 }
 
 export class UnavailableError extends WasmtsError {
   readonly code = 'ERR_UNAVAILABLE';
-  readonly grpcCode = GrpcCode.UNAVAILABLE;
 }
 
 export class InternalError extends WasmtsError {
   readonly code = 'ERR_INTERNAL';
-  readonly grpcCode = GrpcCode.INTERNAL;
 }
 
 /** A message for a person: the error's own message plus the chain of causes. */

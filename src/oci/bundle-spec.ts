@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import type { ProcessSpec } from '../task/collaborators.js';
+import type { ProcessSpec } from './container.js';
 import { processSpecFrom } from './process-spec.js';
 import { type SpecMount, specMountsFrom } from './spec-mounts.js';
 

@@ -1,7 +1,6 @@
 import path from 'node:path';
-import type { ContainerPreparer, PreparedContainer } from '../task/collaborators.js';
+import type { ContainerPreparer, MountSpec, PreparedContainer } from './container.js';
 import { planMounts } from './spec-mounts.js';
-import type { MountSpec } from '../task/events.js';
 import { readBundleSpec } from './bundle-spec.js';
 import { resolveEntrypoint } from './entrypoint.js';
 import { mountRootfs, unmountAll } from './rootfs-mounts.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import type { ProcessSpec } from '../task/collaborators.js';
+import type { ProcessSpec } from './container.js';
 
 interface OciProcess {
   args?: unknown;

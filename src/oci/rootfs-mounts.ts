@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { InternalError } from '../errors.js';
-import type { MountSpec } from '../task/events.js';
+import type { MountSpec } from './container.js';
 
 const run = promisify(execFile);
 

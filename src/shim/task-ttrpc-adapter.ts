@@ -5,10 +5,10 @@
  * a wire status.
  */
 import { containerd } from '../generated/index.js';
-import { describeError, GrpcCode, InvalidArgumentError, WasmtsError } from '../errors.js';
+import { describeError, type ErrorCode, InvalidArgumentError, WasmtsError } from '../errors.js';
 import type { Logger } from '../task/collaborators.js';
 import type { TaskService } from '../task/task-service.js';
-import { TtrpcStatusError, type TtrpcServer } from '../ttrpc/index.js';
+import { StatusCode, TtrpcStatusError, type TtrpcServer } from '../ttrpc/index.js';
 import { encodeMetrics, hostCgroupMode } from './task-metrics.js';
 import { mountsFrom, optionalTimestamp, toTimestamp } from './wire-convert.js';
 
@@ -77,7 +77,7 @@ export function taskHandlers(service: TaskService, onShutdown: () => void): Reco
       const r = decode(v2.ExecProcessRequest, payload);
       const spec = r.spec;
       if (spec && spec.typeUrl !== '' && spec.typeUrl !== OCI_PROCESS_TYPE) {
-        throw new TtrpcStatusError(GrpcCode.INVALID_ARGUMENT, `exec ${r.execId}: unexpected spec type ${spec.typeUrl}`);
+        throw new TtrpcStatusError(StatusCode.INVALID_ARGUMENT, `exec ${r.execId}: unexpected spec type ${spec.typeUrl}`);
       }
       await service.exec({
         ...ref(r),
@@ -164,7 +164,7 @@ function decode<T>(codec: { decode(bytes: Uint8Array): T; name?: string }, paylo
 }
 
 function unsupported(message: string): TtrpcStatusError {
-  return new TtrpcStatusError(GrpcCode.UNIMPLEMENTED, message);
+  return new TtrpcStatusError(StatusCode.UNIMPLEMENTED, message);
 }
 
 /** Wraps each handler so every error leaves as a ttrpc status, logged once. */
@@ -182,14 +182,26 @@ function withStatus(name: string, handler: Handler, logger: Logger): Handler {
       }
       if (error instanceof WasmtsError) {
         logger.info({ rpc: name, code: error.code, err: describeError(error) }, 'rpc failed');
-        throw new TtrpcStatusError(error.grpcCode, describeError(error));
+        throw new TtrpcStatusError(WIRE_STATUS[error.code], describeError(error));
       }
       logger.error({ rpc: name, err: error }, 'rpc failed unexpectedly');
       const message = error instanceof Error ? `${name}: ${describeError(error)}` : `${name}: ${String(error)}`;
-      throw new TtrpcStatusError(GrpcCode.INTERNAL, message);
+      throw new TtrpcStatusError(StatusCode.INTERNAL, message);
     }
   };
 }
+
+/** The one mapping from our error codes to the gRPC statuses containerd turns back into its errdefs. */
+export const WIRE_STATUS: Record<ErrorCode, StatusCode> = {
+  ERR_NOT_FOUND: StatusCode.NOT_FOUND,
+  ERR_ALREADY_EXISTS: StatusCode.ALREADY_EXISTS,
+  ERR_INVALID_ARGUMENT: StatusCode.INVALID_ARGUMENT,
+  ERR_FAILED_PRECONDITION: StatusCode.FAILED_PRECONDITION,
+  ERR_NOT_IMPLEMENTED: StatusCode.UNIMPLEMENTED,
+  ERR_RESOURCE_EXHAUSTED: StatusCode.RESOURCE_EXHAUSTED,
+  ERR_UNAVAILABLE: StatusCode.UNAVAILABLE,
+  ERR_INTERNAL: StatusCode.INTERNAL,
+};
 
 export function registerTaskService(server: TtrpcServer, service: TaskService, logger: Logger, onShutdown: () => void): void {
   const handlers = taskHandlers(service, onShutdown);

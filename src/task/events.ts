@@ -3,6 +3,7 @@
  * service emits these as plain values into an {@link EventSink}; the shim's
  * publisher encodes and forwards them, in order, to containerd.
  */
+import type { MountSpec } from '../oci/container.js';
 
 export interface StdioPaths {
   stdin: string;
@@ -11,12 +12,7 @@ export interface StdioPaths {
   terminal: boolean;
 }
 
-export interface MountSpec {
-  type: string;
-  source: string;
-  target: string;
-  options: string[];
-}
+export type { MountSpec } from '../oci/container.js';
 
 export type TaskEvent =
   | {
