@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
@@ -5,13 +6,26 @@ import type { ProcessSpec } from './container.js';
 import { processSpecFrom } from './process-spec.js';
 import { type SpecMount, specMountsFrom } from './spec-mounts.js';
 
+/**
+ * The network a container asks for, the way runc reads `linux.namespaces`: no
+ * `network` namespace is the host's (`ctr run --net-host`); one without a path
+ * is a fresh namespace of its own (plain `ctr run`); one with a path is that one
+ * (a Kubernetes pod's).
+ */
+export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
+
+/** What `start` needs before anything else: how to group the container, and where its daemon runs. */
+export interface StartSpec {
+  annotations: Record<string, string>;
+  networkNamespace: NetworkNamespace;
+}
+
 /** What wasmts takes from a bundle's OCI runtime spec (config.json). */
-export interface BundleSpec {
+export interface BundleSpec extends StartSpec {
   /** Host path of the container's root filesystem. */
   rootPath: string;
   process: ProcessSpec;
   memoryLimitBytes?: number;
-  annotations: Record<string, string>;
   /** root.readonly: the guest may not change the rootfs (its mounts keep their own setting). */
   rootReadOnly: boolean;
   mounts: SpecMount[];
@@ -22,7 +36,35 @@ interface OciSpec {
   mounts?: unknown;
   process?: Parameters<typeof processSpecFrom>[0];
   annotations?: Record<string, unknown>;
-  linux?: { resources?: { memory?: { limit?: unknown } } };
+  linux?: { resources?: { memory?: { limit?: unknown } }; namespaces?: { type?: unknown; path?: unknown }[] };
+}
+
+/** The spec's string annotations (other values are ignored, as containerd's clients write only strings). */
+function annotationsFrom(spec: OciSpec): Record<string, string> {
+  return Object.fromEntries(Object.entries(spec.annotations ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** The network namespace a spec asks for. */
+export function networkNamespaceFrom(spec: Pick<OciSpec, 'linux'>): NetworkNamespace {
+  const entry = (spec.linux?.namespaces ?? []).find((ns) => ns?.type === 'network');
+  if (entry === undefined) return { kind: 'host' };
+  if (typeof entry.path === 'string' && entry.path !== '') return { kind: 'path', path: entry.path };
+  return { kind: 'new' };
+}
+
+/**
+ * The part of `<bundle>/config.json` that `start` needs, read synchronously and
+ * leniently: a missing or broken spec gives no annotations and the host's
+ * network, and Create then reports it with its path.
+ */
+export function readStartSpec(bundle: string): StartSpec {
+  let spec: OciSpec = {};
+  try {
+    spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as OciSpec;
+  } catch {
+    // reported by Create
+  }
+  return { annotations: annotationsFrom(spec ?? {}), networkNamespace: networkNamespaceFrom(spec ?? {}) };
 }
 
 /** Reads `<bundle>/config.json`. A relative root.path is relative to the bundle. */
@@ -46,15 +88,12 @@ export async function readBundleSpec(bundle: string): Promise<BundleSpec> {
 export function bundleSpecFrom(spec: OciSpec, bundle: string, where: string): BundleSpec {
   const root = spec.root?.path ?? 'rootfs';
   if (typeof root !== 'string' || root === '') throw new InvalidArgumentError(`${where}: root.path must be a path`);
-  const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(spec.annotations ?? {})) {
-    if (typeof value === 'string') annotations[key] = value;
-  }
   const limit = spec.linux?.resources?.memory?.limit;
   const result: BundleSpec = {
     rootPath: path.resolve(bundle, root),
     process: processSpecFrom(spec.process, where),
-    annotations,
+    annotations: annotationsFrom(spec),
+    networkNamespace: networkNamespaceFrom(spec),
     rootReadOnly: spec.root?.readonly === true,
     mounts: specMountsFrom(spec.mounts, where),
   };

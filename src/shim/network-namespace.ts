@@ -13,23 +13,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
-export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
+import type { NetworkNamespace } from '../oci/bundle-spec.js';
 
-export interface SpecNamespaces {
-  linux?: { namespaces?: { type?: unknown; path?: unknown }[] };
-}
+export type { NetworkNamespace };
 
-/** The network namespace a spec asks for. */
-export function networkNamespaceFrom(spec: SpecNamespaces): NetworkNamespace {
-  const entry = (spec.linux?.namespaces ?? []).find((ns) => ns?.type === 'network');
-  if (entry === undefined) return { kind: 'host' };
-  if (typeof entry.path === 'string' && entry.path !== '') return { kind: 'path', path: entry.path };
-  return { kind: 'new' };
-}
-
-/** The network namespace a spec asks for, refusing a path that does not exist. */
-export function requireNetworkNamespace(spec: SpecNamespaces): NetworkNamespace {
-  const ns = networkNamespaceFrom(spec);
+/** The network namespace the spec asked for (oci/bundle-spec.ts reads it), refusing a path that does not exist. */
+export function requireNetworkNamespace(ns: NetworkNamespace): NetworkNamespace {
   if (ns.kind === 'path' && !existsSync(ns.path)) {
     throw new InvalidArgumentError(`the OCI spec asks for network namespace ${ns.path}, which does not exist`);
   }

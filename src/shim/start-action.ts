@@ -1,36 +1,18 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from './group-socket.js';
 import { ENTRY_SCRIPT, LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
-import { daemonLaunch, requireNetworkNamespace, type SpecNamespaces } from './network-namespace.js';
+import { readStartSpec } from '../oci/bundle-spec.js';
+import { daemonLaunch, requireNetworkNamespace } from './network-namespace.js';
 import { claimSpare } from './spare-client.js';
 import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
 import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
 import { cachedVersionQuery } from './version-cache.js';
 
-
-interface StartSpec extends SpecNamespaces {
-  annotations?: Record<string, unknown>;
-}
-
-/** The bundle's OCI spec, read once: `start` needs its annotations and its network namespace. */
-function readSpec(bundle: string): StartSpec {
-  try {
-    return JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as StartSpec;
-  } catch {
-    return {}; // Create reports a missing or broken spec, with its path
-  }
-}
-
-function annotationsOf(spec: StartSpec): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(spec.annotations ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
-}
 
 function writeAddressFile(bundle: string, address: string): void {
   const tmp = path.join(bundle, '.address.tmp');
@@ -61,8 +43,8 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   const bootstrap = await parseBootstrapParams(stdin, flags.id, flags.namespace);
   const socketDir = bootstrap?.socketDir ?? DEFAULT_SOCKET_DIR;
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  const spec = readSpec(bundle);
-  const group = groupId(flags.id, annotationsOf(spec));
+  const spec = readStartSpec(bundle);
+  const group = groupId(flags.id, spec.annotations);
   const sharedGroup = group !== flags.id;
   const file = socketPath(flags.address, flags.namespace, group, socketDir);
   const address = socketUri(file);
@@ -81,7 +63,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   // A live daemon of the group, else a warm spare daemon, else a cold one.
   const reused = await isServing(file);
   // Spares wait in the host's network or in a fresh namespace each; a spec naming a namespace gets a daemon started inside it.
-  const netns = requireNetworkNamespace(spec);
+  const netns = requireNetworkNamespace(spec.networkNamespace);
   const claimed =
     !reused &&
     netns.kind !== 'path' &&

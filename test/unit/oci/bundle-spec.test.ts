@@ -17,6 +17,7 @@ describe('bundleSpecFrom', () => {
       rootPath: '/bundles/c1/rootfs',
       process: { args: ['/hello.wasm', 'a'], env: ['PATH=/bin', 'K=V'], cwd: '/work', terminal: false },
       annotations: { a: 'b' },
+      networkNamespace: { kind: 'host' },
       rootReadOnly: false,
       mounts: [],
     });

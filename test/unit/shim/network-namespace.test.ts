@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { daemonLaunch, networkNamespaceFrom, requireNetworkNamespace } from '../../../src/shim/network-namespace.js';
+import { networkNamespaceFrom } from '../../../src/oci/bundle-spec.js';
+import { daemonLaunch, requireNetworkNamespace } from '../../../src/shim/network-namespace.js';
 
 describe('the network namespace a spec asks for', () => {
   it('is the host when the spec lists no network namespace (ctr run --net-host)', () => {
@@ -21,7 +22,7 @@ describe('the network namespace a spec asks for', () => {
 
   it('refuses a path that does not exist, naming it', () => {
     const spec = { linux: { namespaces: [{ type: 'network', path: '/nonexistent/ns' }] } };
-    expect(() => requireNetworkNamespace(spec)).toThrow(/\/nonexistent\/ns/);
+    expect(() => requireNetworkNamespace(networkNamespaceFrom(spec))).toThrow(/\/nonexistent\/ns/);
   });
 });
 
