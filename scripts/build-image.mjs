@@ -8,7 +8,7 @@
 //
 // --entrypoint and --cmd may be repeated; each occurrence is one argv element.
 // Files are stored with mode 0755. Needs Node 24 (the pinned one:
-// node_modules/.bin/node): it loads src/oci/image-builder.ts directly with
+// node_modules/.bin/node): it loads tools/image/image-builder.ts directly with
 // Node's type stripping, so no `npm run build` is needed.
 
 import { readFile } from 'node:fs/promises';
@@ -16,28 +16,15 @@ import nodeModule from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const srcUrl = pathToFileURL(path.join(repoRoot, 'src') + path.sep).href;
 
-// The sources import siblings as `./x.js` (TypeScript nodenext style); map
-// those to the `.ts` file when no `.js` exists.
+// The image writer is TypeScript (tools/image/), loaded with Node's type stripping.
 if (typeof nodeModule.registerHooks !== 'function') {
   console.error(`build-image: needs Node 24 (it loads TypeScript sources); this is ${process.version}. Run it with node_modules/.bin/node or npx node.`);
   process.exit(2);
 }
-nodeModule.registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier.endsWith('.js') && specifier.startsWith('.') && context.parentURL?.startsWith(srcUrl)) {
-      const tsUrl = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(tsUrl)) {
-        return nextResolve(tsUrl.href, context);
-      }
-    }
-    return nextResolve(specifier, context);
-  },
-});
+await import('./lib/ts-hooks.mjs');
 
 const FILE_MODE = 0o755;
 
@@ -96,7 +83,7 @@ async function main() {
   );
   const labels = values.label ? Object.fromEntries(values.label.map((l) => splitPair(l, '--label'))) : undefined;
 
-  const { writeImage } = await import(new URL('oci/image-builder.ts', srcUrl).href);
+  const { writeImage } = await import(pathToFileURL(path.join(repoRoot, 'tools', 'image', 'image-builder.ts')).href);
   const image = await writeImage(path.resolve(values.out), {
     reference: values.ref,
     entrypoint: values.entrypoint,

@@ -12,7 +12,7 @@ import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildImage } from '../../src/oci/image-builder.ts';
+import { buildImage } from '../../tools/image/image-builder.ts';
 import { PrivateContainerd } from '../../test/support/containerd.ts';
 import { ensureFixtures, fixturePath, IMAGES_DIR } from '../../test/support/fixtures.ts';
 

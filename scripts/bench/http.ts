@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { writeImage } from '../../src/oci/image-builder.ts';
+import { writeImage } from '../../tools/image/image-builder.ts';
 import { PrivateContainerd } from '../../test/support/containerd.ts';
 import { ensureFixtures, fixturePath, IMAGES_DIR } from '../../test/support/fixtures.ts';
 import { freePort, waitForHttp } from '../../test/support/net.ts';

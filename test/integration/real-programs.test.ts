@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeImage, type ImageFile } from '../../src/oci/image-builder.js';
+import { writeImage, type ImageFile } from '../../tools/image/image-builder.js';
 import { runCaptured } from '../support/captured-run.js';
 import { REPO_ROOT } from '../support/fixtures.js';
 import { runCommand, describeResult } from '../support/run-command.js';

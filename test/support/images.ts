@@ -10,7 +10,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeImage, type ImageFile } from '../../src/oci/image-builder.js';
+import { writeImage, type ImageFile } from '../../tools/image/image-builder.js';
 import { fixturePath, IMAGES_DIR, type FixtureName } from './fixtures.js';
 
 export interface TestImage {

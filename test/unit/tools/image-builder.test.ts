@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, parseReference, writeImage, type ImageOptions } from '../../../src/oci/image-builder.js';
-import { writeTar } from '../../../src/oci/tar-writer.js';
+import { buildImage, parseReference, writeImage, type ImageOptions } from '../../../tools/image/image-builder.js';
+import { writeTar } from '../../../tools/image/tar-writer.js';
 
 const execFileAsync = promisify(execFile);
 

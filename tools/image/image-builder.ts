@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { layerEntries, type ImageFile } from './image-layer.js';
 import { writeTar, type TarEntry } from './tar-writer.js';
 

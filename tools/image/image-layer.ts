@@ -4,7 +4,7 @@
  * directory present, duplicates rejected.
  */
 
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import type { TarEntry } from './tar-writer.js';
 
 export const DEFAULT_FILE_MODE = 0o644;

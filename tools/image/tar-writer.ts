@@ -7,7 +7,7 @@
  * Layout per POSIX.1-1988 ustar (pax(1), "ustar Interchange Format").
  */
 
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 
 export const TAR_BLOCK_SIZE = 512;
 const NAME_LENGTH = 100;
