@@ -44,6 +44,8 @@ export interface Logger {
   info(obj: object | string, msg?: string): void;
   warn(obj: object | string, msg?: string): void;
   error(obj: object | string, msg?: string): void;
+  /** A logger whose every line carries these fields (pino's child loggers): a process's task and exec ids. */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
 export interface TaskServiceDeps {

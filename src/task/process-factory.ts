@@ -21,7 +21,7 @@ export function isPodSandbox(annotations: Record<string, string>): boolean {
  * namespace, which CRI has the pod's containers join as /proc/<pid>/ns/net.
  */
 export async function createProcess(
-  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock'>,
+  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock' | 'logger'>,
   containerId: string,
   execId: string,
   container: PreparedContainer,
@@ -35,7 +35,7 @@ export async function createProcess(
       stdio: { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr },
       ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
     });
-    return new ProcessRecord(containerId, execId, instance, stdio, paths);
+    return new ProcessRecord(containerId, execId, instance, stdio, paths, deps.logger.child(execId === '' ? { task: containerId } : { task: containerId, exec: execId }));
   }
   const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
   const guestPath = spec.args[0];
@@ -61,7 +61,7 @@ export async function createProcess(
       // Only the init listens: an exec must not try to bind the same ports again.
       ...(execId === '' ? { tcpListen: tcpListenAddresses(container.annotations) } : {}),
     });
-    const record = new ProcessRecord(containerId, execId, instance, stdio, paths);
+    const record = new ProcessRecord(containerId, execId, instance, stdio, paths, deps.logger.child(execId === '' ? { task: containerId } : { task: containerId, exec: execId }));
     // Keys typed at the terminal signal its foreground process, here the guest.
     stdio.terminal?.onSignal((signal) => {
       if (record.isLive) void instance.kill(signal);

@@ -1,5 +1,5 @@
 import type { ExitResult, Instance } from '../instance/instance.js';
-import type { OpenedStdio } from './collaborators.js';
+import type { Logger, OpenedStdio } from './collaborators.js';
 import type { StdioPaths } from './events.js';
 import { nextState, statusOf, type ProcessOperation, type ProcessState } from './state.js';
 
@@ -18,6 +18,8 @@ export class ProcessRecord {
     readonly instance: Instance,
     readonly stdio: OpenedStdio,
     readonly paths: StdioPaths,
+    /** Lines about this process, carrying its task (and exec) id. */
+    readonly log: Logger,
   ) {
     this.exited = new Promise((resolve) => {
       this.resolveExited = resolve;

@@ -89,7 +89,7 @@ export class TaskService {
         pid: init.pid,
       });
       this.watchExit(task, init);
-      this.deps.logger.info({ task: id, pid: init.pid }, 'task created');
+      init.log.info({ pid: init.pid }, 'task created');
       return { pid: init.pid };
     } finally {
       this.creating.delete(id);
@@ -212,7 +212,7 @@ export class TaskService {
         exitStatus: info.exitStatus,
         exitedAt: info.exitedAt,
       });
-      this.deps.logger.info({ task: task.id }, 'task deleted');
+      process.log.info('task deleted');
     } else {
       task.execs.delete(process.execId);
     }
@@ -260,13 +260,15 @@ export class TaskService {
   }
 
   async pause(id: string): Promise<void> {
-    await pauseTask(this.taskOf(id), this.deps.events);
-    this.deps.logger.info({ task: id }, 'task paused');
+    const task = this.taskOf(id);
+    await pauseTask(task, this.deps.events);
+    task.init.log.info('task paused');
   }
 
   async resume(id: string): Promise<void> {
-    await resumeTask(this.taskOf(id), this.deps.events);
-    this.deps.logger.info({ task: id }, 'task resumed');
+    const task = this.taskOf(id);
+    await resumeTask(task, this.deps.events);
+    task.init.log.info('task resumed');
   }
 
   /** UpdateTaskRequest: `resourcesJson` is OCI LinuxResources; only memory.limit applies to wasm guests. */
@@ -276,7 +278,7 @@ export class TaskService {
     const limit = memoryLimitOf(resourcesJson, `update task ${id}`);
     if (limit === undefined) return;
     await updateMemoryLimit(task, limit);
-    this.deps.logger.info({ task: id, memoryLimitBytes: limit }, 'task memory limit updated');
+    task.init.log.info({ memoryLimitBytes: limit }, 'task memory limit updated');
   }
 
   async stats(id: string): Promise<TaskStats> {
@@ -325,7 +327,7 @@ export class TaskService {
       // As the kernel's OOM killer would be: containerd and CRI (OOMKilled) learn it from /tasks/oom.
       if (task !== undefined) task.oom.kills++;
       this.deps.events.publish({ topic: '/tasks/oom', containerId: process.containerId });
-      this.deps.logger.warn({ task: process.containerId, exec: process.execId || undefined }, 'guest ran out of memory at its limit');
+      process.log.warn('guest ran out of memory at its limit');
     }
     this.deps.events.publish({
       topic: '/tasks/exit',
@@ -335,10 +337,7 @@ export class TaskService {
       exitStatus: result.exitStatus,
       exitedAt: result.exitedAt,
     });
-    this.deps.logger.info(
-      { task: process.containerId, exec: process.execId || undefined, exitStatus: result.exitStatus },
-      'process exited',
-    );
+    process.log.info({ exitStatus: result.exitStatus }, 'process exited');
     void process.stdio.close();
   }
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../../../src/task/collaborators.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { containerd } from '../../../src/generated/index.js';
 import { EventPublisher } from '../../../src/shim/event-publisher.js';
 import { TtrpcServer, TtrpcStatusError, type RequestContext } from '../../../src/ttrpc/index.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const EVENTS = 'containerd.services.events.ttrpc.v1.Events';
 
 interface Forwarded {

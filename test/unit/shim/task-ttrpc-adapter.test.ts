@@ -1,3 +1,4 @@
+import type { Logger } from '../../../src/task/collaborators.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { TtrpcClient, TtrpcServer } from '../../../src/ttrpc/index.js';
 import { createRequest, harness } from '../task/stub-engine.js';
 
 const v2 = containerd.task.v2;
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 let dir: string;
 let client: TtrpcClient;

@@ -1,6 +1,7 @@
 import type { Engine, ExitResult, Instance, InstanceConfig, InstanceStats } from '../../../src/instance/instance.js';
 import type {
   ContainerPreparer,
+  Logger,
   OpenedStdio,
   PreparedContainer,
   StdioOpener,
@@ -126,7 +127,7 @@ export function harness(options: HarnessOptions = {}) {
       return { stdout: 11, close: async () => {} };
     },
   };
-  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+  const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
   const deps: TaskServiceDeps = {
     engine,
     events: { publish: (event) => events.push(event) },
