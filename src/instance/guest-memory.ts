@@ -4,6 +4,7 @@
  * The cap lives in a global that module rewriting (wasm/memory-cap.ts) adds.
  */
 import { getHeapStatistics } from 'node:v8';
+import { ExitStatus } from '../exit-status.js';
 import { CAP_GLOBAL_EXPORT, REFUSED_GLOBAL_EXPORT, UNCAPPED_PAGES, WASM_PAGE_BYTES } from './wasm/memory-cap.js';
 
 /** Names on the worker's global object that the daemon calls through Runtime.evaluate. */
@@ -11,7 +12,7 @@ export const STATS_GLOBAL = '__wasmtsGuestStats';
 export const SET_CAP_GLOBAL = '__wasmtsSetMemoryCap';
 
 /** Exit status of a guest that ended because it ran out of memory: as if the kernel's OOM killer sent SIGKILL. */
-export const OUT_OF_MEMORY_STATUS = 137;
+export const OUT_OF_MEMORY_STATUS = ExitStatus.OUT_OF_MEMORY;
 
 export interface GuestMemoryReport {
   linearMemoryBytes: number;

@@ -1,8 +1,8 @@
 import { close } from 'node:fs';
+import { Signal, statusForSignal } from '../exit-status.js';
 import type { ExitResult, Instance, InstanceStats, StdioFds } from './instance.js';
 
-const SIGINT = 2;
-const SIGTERM = 15;
+const { SIGINT, SIGTERM } = Signal;
 
 /** Closes a stdio fd handed to the instance; injected so tests need no real fds. */
 export type FdCloser = (fd: number) => void;
@@ -49,7 +49,7 @@ export class SandboxInstance implements Instance {
     if (this.ended) return;
     this.ended = true;
     this.releaseStdio();
-    const exitStatus = signal === SIGTERM || signal === SIGINT ? 0 : 128 + signal;
+    const exitStatus = signal === SIGTERM || signal === SIGINT ? 0 : statusForSignal(signal);
     this.resolveExit({ exitStatus, exitedAt: this.clock() });
   }
 

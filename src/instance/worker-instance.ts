@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import { ExitStatus, statusForSignal } from '../exit-status.js';
 import { FailedPreconditionError, InternalError, InvalidArgumentError } from '../errors.js';
 import { GuestControl } from './guest-control.js';
 import type { ExitResult, Instance, InstanceStats } from './instance.js';
@@ -11,7 +12,7 @@ import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWork
 const EXIT_BACKSTOP_MS = OUTPUT_DRAIN_TIMEOUT_MS + CLOSE_TIMEOUT_MS + 2_000;
 
 /** Exit status when the worker thread itself died (not the guest): containerd's "unknown". */
-const WORKER_DIED_STATUS = 255;
+const WORKER_DIED_STATUS = ExitStatus.FAILED_TO_START;
 
 /** One guest running in its own worker thread. Kill terminates the thread, in any state. */
 export class WorkerInstance implements Instance {
@@ -84,7 +85,7 @@ export class WorkerInstance implements Instance {
 
   async kill(signal: number): Promise<void> {
     if (this.ended) return;
-    this.decidedStatus ??= 128 + signal;
+    this.decidedStatus ??= statusForSignal(signal);
     const terminated = this.worker.terminate();
     // A paused isolate sits in its debugger loop; released, it meets the pending termination at once.
     this.control.release();

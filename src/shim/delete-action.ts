@@ -1,4 +1,5 @@
 import { readFileSync, unlinkSync } from 'node:fs';
+import { ExitStatus } from '../exit-status.js';
 import path from 'node:path';
 import { unmountAll } from '../oci/rootfs-mounts.js';
 import { encodeDeleteResponse } from './delete-response.js';
@@ -7,7 +8,7 @@ import { isServing } from './group-socket.js';
 import { socketFileOf } from './socket-address.js';
 
 /** What containerd reports for a task cleaned up this way: killed (128+SIGKILL), as runc's shim does. */
-const CLEANUP_EXIT_STATUS = 137;
+const CLEANUP_EXIT_STATUS = ExitStatus.UNKNOWN_AFTER_CRASH;
 const CLEANUP_CALL_TIMEOUT_MS = 1_500;
 
 /**

@@ -4,16 +4,11 @@
  * process (exit status 128+signal), a few are ignored, and stop/continue
  * would pause and resume it.
  */
+import { Signal } from '../exit-status.js';
+
 export type SignalDisposition = 'terminate' | 'ignore' | 'stop' | 'continue';
 
-const SIGCHLD = 17;
-const SIGCONT = 18;
-const SIGSTOP = 19;
-const SIGTSTP = 20;
-const SIGTTIN = 21;
-const SIGTTOU = 22;
-const SIGURG = 23;
-const SIGWINCH = 28;
+const { SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH } = Signal;
 
 export function signalDisposition(signal: number): SignalDisposition {
   switch (signal) {
@@ -32,9 +27,4 @@ export function signalDisposition(signal: number): SignalDisposition {
     default:
       return 'terminate';
   }
-}
-
-/** The exit status of a process ended by `signal`, as a shell reports it. */
-export function exitStatusForSignal(signal: number): number {
-  return 128 + signal;
 }

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   NotImplementedError,
 } from '../errors.js';
+import { ExitStatus } from '../exit-status.js';
 import type { ExitResult } from '../instance/instance.js';
 import { parseProcessSpec } from '../oci/process-spec.js';
 import type { TaskServiceDeps } from './collaborators.js';
@@ -35,7 +36,7 @@ const KILL_REPORTS_EXIT_WITHIN_MS = 2_000;
 export const SHIM_VERSION_LABEL = 'wasmts';
 
 /** Exit status of a process whose instance failed to start (containerd's own "unknown" status). */
-const FAILED_TO_START_STATUS = 255;
+const FAILED_TO_START_STATUS = ExitStatus.FAILED_TO_START;
 
 /**
  * The Task API as plain async methods. It owns the task records and their

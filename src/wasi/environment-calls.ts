@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { statusForSignal } from '../exit-status.js';
 import { setImmediate } from 'node:timers';
 import { clockResolution, clockTime } from './clock.js';
 import { Errno, fail } from './errno.js';
@@ -73,5 +74,5 @@ function raise(signal: number): number {
   if (signal > LAST_SIGNAL) return fail(Errno.INVAL);
   if (STOPS.has(signal)) return fail(Errno.NOTSUP);
   const linux = signal < 16 ? signal : signal + 1;
-  throw new ProcExit(128 + linux);
+  throw new ProcExit(statusForSignal(linux));
 }

@@ -1,3 +1,5 @@
+import { ExitStatus } from '../exit-status.js';
+
 /**
  * Thrown by proc_exit (and by proc_raise for a fatal signal) to unwind the
  * guest's stack; start() turns it into the exit code.
@@ -12,8 +14,8 @@ export class ProcExit extends Error {
   }
 }
 
-/** The status reported for a trap: 128 + SIGABRT, what a native abort() gives. */
-export const TRAP_EXIT_CODE = 134;
+/** The status reported for a trap (see exit-status.ts). */
+export const TRAP_EXIT_CODE = ExitStatus.TRAP;
 
 /**
  * The text written to the guest's stderr for a trap: `wasm trap: <message>`
