@@ -56,6 +56,22 @@ export class InternalError extends WasmtsError {
   readonly code = 'ERR_INTERNAL';
 }
 
+const BY_CODE: Record<ErrorCode, new (message: string, options?: { cause?: unknown }) => WasmtsError> = {
+  ERR_NOT_FOUND: NotFoundError,
+  ERR_ALREADY_EXISTS: AlreadyExistsError,
+  ERR_INVALID_ARGUMENT: InvalidArgumentError,
+  ERR_FAILED_PRECONDITION: FailedPreconditionError,
+  ERR_NOT_IMPLEMENTED: NotImplementedError,
+  ERR_RESOURCE_EXHAUSTED: ResourceExhaustedError,
+  ERR_UNAVAILABLE: UnavailableError,
+  ERR_INTERNAL: InternalError,
+};
+
+/** The typed error for a code: how an error keeps its kind across a thread boundary (which carries only data). */
+export function errorOf(code: ErrorCode, message: string, options?: { cause?: unknown }): WasmtsError {
+  return new BY_CODE[code](message, options);
+}
+
 /** A message for a person: the error's own message plus the chain of causes. */
 export function describeError(error: unknown): string {
   const parts: string[] = [];

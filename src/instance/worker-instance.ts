@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { ExitStatus, statusForSignal } from '../exit-status.js';
-import { FailedPreconditionError, InternalError, InvalidArgumentError } from '../errors.js';
+import { FailedPreconditionError, InternalError, errorOf } from '../errors.js';
 import { GuestControl } from './guest-control.js';
 import type { ExitResult, Instance, InstanceStats } from './instance.js';
 import { threadCpu } from './thread-cpu.js';
@@ -14,18 +14,27 @@ const EXIT_BACKSTOP_MS = OUTPUT_DRAIN_TIMEOUT_MS + CLOSE_TIMEOUT_MS + 2_000;
 /** Exit status when the worker thread itself died (not the guest): containerd's "unknown". */
 const WORKER_DIED_STATUS = ExitStatus.FAILED_TO_START;
 
+/**
+ * Where a worker instance is:
+ * - `running`: the worker is prepared, or runs the guest;
+ * - `draining`: the guest ended (its status is decided) and the worker waits for its output to be read;
+ * - `exited`: the worker said `exit` and the exit is reported; the thread is being terminated;
+ * - `gone`: the thread has ended (reporting the exit then, if it was not yet).
+ * Any phase moves to `gone` when the thread ends (kill, a crash, the backstop).
+ */
+type WorkerPhase = 'running' | 'draining' | 'exited' | 'gone';
+
 /** One guest running in its own worker thread. Kill terminates the thread, in any state. */
 export class WorkerInstance implements Instance {
   readonly pid: number;
   private readonly worker: Worker;
   private readonly exited: Promise<ExitResult>;
   private resolveExit!: (result: ExitResult) => void;
-  private ended = false;
+  private phase: WorkerPhase = 'running';
   private resolveWorkerEnded!: () => void;
   private readonly workerEnded = new Promise<void>((resolve) => {
     this.resolveWorkerEnded = resolve;
   });
-  private exitReported = false;
   private drainTimer: NodeJS.Timeout | undefined;
   /** The status to report when the worker goes away, once decided (guest exit or signal). */
   private decidedStatus: number | undefined;
@@ -69,22 +78,22 @@ export class WorkerInstance implements Instance {
     const reply = await instance.request({ type: 'prepare', module, config }, 'prepared');
     if (reply.type === 'failed') {
       await instance.kill(9);
-      throw new InvalidArgumentError(`${name}: cannot instantiate the module: ${reply.message}`);
+      throw errorOf(reply.code, `${name}: cannot instantiate the module: ${reply.message}`);
     }
     return instance;
   }
 
   async start(): Promise<void> {
     const reply = await this.request({ type: 'start' }, 'started');
-    if (reply.type === 'failed') throw new InternalError(`${this.name}: cannot start: ${reply.message}`);
+    if (reply.type === 'failed') throw errorOf(reply.code, `${this.name}: cannot start: ${reply.message}`);
   }
 
   async closeStdin(): Promise<void> {
-    if (!this.ended) this.worker.postMessage({ type: 'close-stdin' } satisfies ToWorker);
+    if (!this.gone) this.worker.postMessage({ type: 'close-stdin' } satisfies ToWorker);
   }
 
   async kill(signal: number): Promise<void> {
-    if (this.ended) return;
+    if (this.gone) return;
     this.decidedStatus ??= statusForSignal(signal);
     const terminated = this.worker.terminate();
     // A paused isolate sits in its debugger loop; released, it meets the pending termination at once.
@@ -93,27 +102,27 @@ export class WorkerInstance implements Instance {
   }
 
   async pause(): Promise<void> {
-    if (this.ended) return;
+    if (this.gone) return;
     try {
       await this.control.pause();
     } catch (cause) {
-      if (this.ended) return;
+      if (this.gone) return;
       throw new InternalError(`${this.name}: cannot pause the guest`, { cause });
     }
   }
 
   async resume(): Promise<void> {
-    if (this.ended) return;
+    if (this.gone) return;
     try {
       await this.control.resume();
     } catch (cause) {
-      if (this.ended) return;
+      if (this.gone) return;
       throw new InternalError(`${this.name}: cannot resume the guest`, { cause });
     }
   }
 
   async stats(): Promise<InstanceStats> {
-    if (!this.ended) {
+    if (!this.gone) {
       try {
         this.lastMemory = await this.control.memory();
       } catch {
@@ -125,19 +134,24 @@ export class WorkerInstance implements Instance {
   }
 
   async setMemoryLimit(limitBytes: number | undefined): Promise<void> {
-    if (this.ended) return;
+    if (this.gone) return;
     let applied: boolean;
     try {
       applied = await this.control.setMemoryLimit(limitBytes);
     } catch (cause) {
-      if (this.ended) return;
+      if (this.gone) return;
       throw new InternalError(`${this.name}: cannot change the memory limit`, { cause });
     }
-    if (!applied && !this.ended) {
+    if (!applied && !this.gone) {
       throw new FailedPreconditionError(
         `${this.name}: its memory limit cannot change while it runs: it was started without one; recreate it with a memory limit`,
       );
     }
+  }
+
+  /** The worker thread has ended: nothing can be asked of it any more. */
+  private get gone(): boolean {
+    return this.phase === 'gone';
   }
 
   wait(): Promise<ExitResult> {
@@ -145,14 +159,14 @@ export class WorkerInstance implements Instance {
   }
 
   async delete(): Promise<void> {
-    if (this.exitReported && !this.ended) await this.workerEnded;
-    if (!this.ended) await this.kill(9);
+    if (this.phase === 'exited') await this.workerEnded;
+    if (!this.gone) await this.kill(9);
     await this.exited;
   }
 
   private request(message: ToWorker, answer: FromWorker['type']): Promise<FromWorker> {
     return new Promise((resolve, reject) => {
-      if (this.ended) {
+      if (this.gone) {
         reject(new InternalError(`${this.name}: the guest's worker has already ended`));
         return;
       }
@@ -164,6 +178,7 @@ export class WorkerInstance implements Instance {
 
   private onMessage(message: FromWorker): void {
     if (message.type === 'ended') {
+      this.phase = 'draining';
       this.decidedStatus ??= message.exitStatus;
       this.outOfMemory = message.outOfMemory && this.decidedStatus === message.exitStatus;
       this.lastMemory.growRefused = message.growRefused;
@@ -175,6 +190,7 @@ export class WorkerInstance implements Instance {
       // Output has reached its readers and the guest's fds are closed: now the exit may be known.
       this.outputDrained = true;
       this.reportExit();
+      this.phase = 'exited';
       void this.worker.terminate();
       return;
     }
@@ -186,19 +202,19 @@ export class WorkerInstance implements Instance {
   }
 
   private onWorkerExit(): void {
-    this.ended = true;
+    const reported = this.phase === 'exited';
+    this.phase = 'gone';
     this.resolveWorkerEnded();
     this.control.forget();
     const pending = [...new Set(this.waiters.values())];
     this.waiters.clear();
-    for (const waiter of pending) waiter({ type: 'failed', message: 'the worker ended' });
+    for (const waiter of pending) waiter({ type: 'failed', message: 'the worker ended', code: 'ERR_INTERNAL' });
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
-    this.reportExit();
+    if (!reported) this.reportExit();
   }
 
+  /** Called once: on `exit`, or when the thread ended without one. */
   private reportExit(): void {
-    if (this.exitReported) return;
-    this.exitReported = true;
     this.resolveExit({
       exitStatus: this.decidedStatus ?? WORKER_DIED_STATUS,
       exitedAt: this.clock(),

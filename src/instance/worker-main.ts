@@ -8,6 +8,7 @@ import { GuestMemory, OUT_OF_MEMORY_STATUS } from './guest-memory.js';
 import { TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
 import { preparePipeProbe } from '../wasi/pipe-drain.js';
 import { settledBy } from '../deadline.js';
+import { type ErrorCode, ResourceExhaustedError, WasmtsError } from '../errors.js';
 import { openListeners } from './tcp-listeners.js';
 import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWorker } from './worker-protocol.js';
 
@@ -52,11 +53,11 @@ async function handle(message: ToWorker): Promise<void> {
         instance = await WebAssembly.instantiate(message.module, host.importObject());
         memory = new GuestMemory(instance);
         const tooBig = memory.checkStartsWithin(config.memoryLimitBytes);
-        if (tooBig !== undefined) throw new Error(tooBig);
+        if (tooBig !== undefined) throw new ResourceExhaustedError(tooBig);
         memory.expose();
         send({ type: 'prepared' });
       } catch (error) {
-        send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+        send({ type: 'failed', message: error instanceof Error ? error.message : String(error), code: kindOf(error) });
       }
       return;
     }
@@ -66,7 +67,7 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'start': {
       if (host === undefined || instance === undefined) {
-        send({ type: 'failed', message: 'start before prepare' });
+        send({ type: 'failed', message: 'start before prepare', code: 'ERR_FAILED_PRECONDITION' });
         return;
       }
       send({ type: 'started' });
@@ -85,6 +86,13 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     }
   }
+}
+
+/** What kind of failure an error is, for the daemon: ours keep theirs; the engine refusing the module is bad input. */
+function kindOf(error: unknown): ErrorCode {
+  if (error instanceof WasmtsError) return error.code;
+  if (error instanceof WebAssembly.LinkError || error instanceof WebAssembly.CompileError || error instanceof WebAssembly.RuntimeError) return 'ERR_INVALID_ARGUMENT';
+  return 'ERR_INTERNAL';
 }
 
 send({ type: 'booted', tid: threadId() });

@@ -6,6 +6,7 @@
  * fds are closed. The daemon reports the task's exit on `exit`, never before.
  */
 
+import type { ErrorCode } from '../errors.js';
 import type { GuestMount } from '../wasi/index.js';
 /**
  * How long an ended guest's output may wait for a reader that is there but
@@ -41,7 +42,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'booted'; tid: number }
   | { type: 'prepared' }
-  | { type: 'failed'; message: string }
+  /** `code`: the error's kind (errors.ts), so the daemon throws the same kind. */
+  | { type: 'failed'; message: string; code: ErrorCode }
   | { type: 'started' }
   | { type: 'ended'; exitStatus: number; outOfMemory: boolean; growRefused: number }
   | { type: 'exit' };
