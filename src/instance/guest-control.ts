@@ -5,11 +5,11 @@ import type { WorkerInspector } from './worker-inspector.js';
 /** How long a pause may take to land; V8 interrupts even a tight wasm loop within milliseconds. */
 const PAUSE_TIMEOUT_MS = 5_000;
 
-
-
 /**
  * Pauses, resumes and measures one guest's worker through the daemon's
- * inspector session. A pause is a debugger pause: the isolate waits in its
+ * inspector session: the one channel besides the worker protocol
+ * (worker-protocol.ts), for what must reach a guest that never yields to its
+ * event loop: pause/resume, memory stats and memory-limit changes. A pause is a debugger pause: the isolate waits in its
  * inspector loop, on a condition variable, using no CPU, wherever the guest
  * was (in wasm, or suspended in a WASI call), and resumes exactly there.
  */

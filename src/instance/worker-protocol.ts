@@ -4,6 +4,12 @@
  * says `ended` with the exit status as soon as the guest ended, and `exit` once
  * the guest's output has reached its readers (or the drain timed out) and its
  * fds are closed. The daemon reports the task's exit on `exit`, never before.
+ *
+ * This is one of the two channels to a worker. The other is the daemon's
+ * inspector session (guest-control.ts), and it carries exactly three things:
+ * pause/resume, memory stats and memory-limit changes. Those must work while
+ * the guest runs wasm without ever returning to the worker's event loop (a
+ * spinning guest never reads a message); V8's inspector interrupts it there.
  */
 
 import type { ErrorCode } from '../errors.js';
