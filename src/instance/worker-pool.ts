@@ -34,10 +34,10 @@ function setGuestStackFlags(): void {
 }
 
 /** Boots one worker thread and resolves once it is ready for a guest. */
-export function bootWorker(): Promise<BootedWorker> {
+export function bootWorker(entry: URL = WORKER_ENTRY): Promise<BootedWorker> {
   return new Promise((resolve, reject) => {
     setGuestStackFlags();
-    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false, resourceLimits: { stackSizeMb: GUEST_STACK_MIB } });
+    const worker = new Worker(entry, { stdout: false, stderr: false, resourceLimits: { stackSizeMb: GUEST_STACK_MIB } });
     const onMessage = (message: FromWorker) => {
       if (message.type !== 'booted') return;
       cleanup();
@@ -71,9 +71,12 @@ export class WorkerPool {
   private closed = false;
 
   private spares: number;
+  /** The worker's entry script: worker-main, compiled (tests load it from source through a small wrapper). */
+  private readonly entry: URL;
 
-  constructor(spares = 1) {
+  constructor(spares = 1, entry: URL = WORKER_ENTRY) {
     this.spares = spares;
+    this.entry = entry;
     this.refill();
   }
 
@@ -89,13 +92,13 @@ export class WorkerPool {
   }
 
   async take(): Promise<BootedWorker> {
-    const next = this.ready.shift() ?? bootWorker();
+    const next = this.ready.shift() ?? bootWorker(this.entry);
     this.refill();
     try {
       return await next;
     } catch {
       // A spare that failed to boot is retried once, fresh.
-      return bootWorker();
+      return bootWorker(this.entry);
     }
   }
 
@@ -107,7 +110,7 @@ export class WorkerPool {
 
   private refill(): void {
     while (!this.closed && this.ready.length < this.spares) {
-      const booting = bootWorker();
+      const booting = bootWorker(this.entry);
       booting.catch(() => {}); // surfaced by take()
       this.ready.push(booting);
     }

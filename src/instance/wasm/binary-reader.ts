@@ -1,9 +1,13 @@
 /** A cursor over a WebAssembly binary (core spec 5: LEB128 integers, bytes). */
 export class BinaryReader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public at = 0,
-  ) {}
+  readonly bytes: Uint8Array;
+  at: number;
+
+  // No parameter properties: the guest's worker loads this with Node's type stripping (in tests, from source).
+  constructor(bytes: Uint8Array, at = 0) {
+    this.bytes = bytes;
+    this.at = at;
+  }
 
   get done(): boolean {
     return this.at >= this.bytes.length;
