@@ -17,22 +17,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DEFAULT_HANDLER, RUNTIME_TYPE, registeredRuntimes, appendRegistration, configVersion, dropInFile, hasRegistrationBlock, importDirectory,
+  DEFAULT_HANDLER, RUNTIME_TYPE, appendRegistration, configVersion, dropInFile, hasRegistrationBlock, importDirectory,
   parseConfig, registeredRuntimeType, removeRegistration, versionForContainerd,
 } from './containerd-config.js';
 import { addDockerRuntime, removeDockerRuntime } from './docker-config.js';
 import type { Host } from './host.js';
 import { InstallError } from './install-error.js';
+import { type RestartMode, restartContainerd } from './containerd-restart.js';
+import { ContainerdView } from './containerd-view.js';
+import { runInstallCheck } from './install-check.js';
+
+export type { RestartMode };
 
 export const SHIM_BINARY = 'containerd-shim-wasmts-v1';
-export const CHECK_NAMESPACE = 'wasmts-install-check';
-export const CHECK_REFERENCE = 'docker.io/wasmts/install-check:latest';
-/** What the check image prints (scripts/release builds it). */
-export const CHECK_OUTPUT = 'wasmts runs wasm on this node\n';
-
-export type RestartMode = { kind: 'auto' } | { kind: 'systemd'; unit: string } | { kind: 'none' } | { kind: 'signal'; pidFile?: string } | { kind: 'command'; command: string };
 
 export interface InstallOptions {
   /** The unpacked release's runtime directory (holds dist/, node_modules/, check/). */
@@ -93,9 +91,12 @@ export class NodeInstaller {
   readonly #host: Host;
   readonly #options: InstallOptions;
 
+  readonly #view: ContainerdView;
+
   constructor(host: Host, options: InstallOptions) {
     this.#host = host;
     this.#options = options;
+    this.#view = new ContainerdView(host, options.containerd, options.config);
   }
 
   get #home(): string {
@@ -113,7 +114,7 @@ export class NodeInstaller {
     this.#copyRuntime();
     let config: ConfigChange;
     try {
-      const handlersBefore = previous === undefined ? await this.#handlers() : [];
+      const handlersBefore = previous === undefined ? await this.#view.handlers() : [];
       config = previous?.config ?? (await this.#register());
       if (previous === undefined && config.kind !== 'untouched') await this.#verifyBeforeRestart(config, handlersBefore);
     } catch (error) {
@@ -281,85 +282,8 @@ export class NodeInstaller {
   }
 
   async #restart(): Promise<void> {
-    const { restart, log } = this.#options;
-    let mode = restart;
-    if (mode.kind === 'auto') {
-      if (!fs.existsSync(this.#host.file('/run/systemd/system'))) {
-        throw new InstallError(
-          "containerd's config changed, but this node does not run systemd: restart containerd with --restart-command '<command>', " +
-            '--restart signal (its supervisor starts it again), or --restart none and restart it yourself',
-        );
-      }
-      mode = { kind: 'systemd', unit: 'containerd' };
-    }
-    switch (mode.kind) {
-      case 'none':
-        log('containerd config changed: restart containerd to load it (--restart none)');
-        return;
-      case 'systemd': {
-        log(`restarting ${mode.unit} (systemctl)`);
-        const result = await this.#host.run(['systemctl', 'restart', mode.unit]);
-        if (result.code !== 0) throw new InstallError(`systemctl restart ${mode.unit} failed: ${result.stderr.trim()}`);
-        break;
-      }
-      case 'command': {
-        log(`restarting containerd: ${mode.command}`);
-        const result = await this.#host.run(['sh', '-c', mode.command]);
-        if (result.code !== 0) throw new InstallError(`the restart command failed (exit ${result.code}): ${result.stderr.trim()}`);
-        break;
-      }
-      case 'signal': {
-        const pid = await this.#containerdPid(mode.pidFile);
-        log(`sending SIGTERM to containerd (pid ${pid}) for its supervisor to start it again`);
-        const result = await this.#host.run(['kill', '-TERM', String(pid)]);
-        if (result.code !== 0) throw new InstallError(`cannot signal containerd (pid ${pid}): ${result.stderr.trim()}`);
-        await this.#until(`containerd (pid ${pid}) to exit`, async () => (await this.#host.run(['kill', '-0', String(pid)])).code !== 0);
-        break;
-      }
-    }
-    const address = await this.#address();
-    await this.#until(`containerd to serve on ${address}`, async () => (await this.#ctr(address, ['version'])).code === 0);
-  }
-
-  async #containerdPid(pidFile: string | undefined): Promise<number> {
-    if (pidFile !== undefined) {
-      const pid = Number((readText(this.#host.file(pidFile)) ?? '').trim());
-      if (Number.isInteger(pid) && pid > 0) return pid;
-      throw new InstallError(`no containerd pid in ${pidFile}`);
-    }
-    const result = await this.#host.run(['pidof', 'containerd']);
-    const pids = result.stdout.trim().split(/\s+/).filter(Boolean);
-    if (pids.length !== 1) throw new InstallError(`cannot tell which process is containerd (pidof containerd: "${result.stdout.trim()}"); pass --pid-file`);
-    return Number(pids[0]);
-  }
-
-  async #until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new InstallError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-      await sleep(200);
-    }
-  }
-
-  #ctr(address: string, args: readonly string[]) {
-    return this.#host.run([this.#options.ctr, '--address', address, ...args]);
-  }
-
-  /** The CRI runtime handlers containerd's config gives now (with its imports merged and its defaults). */
-  async #handlers(): Promise<string[]> {
-    const parsed = await this.#dump();
-    if (parsed === undefined) return [];
-    const version = configVersion(parsed, 'config dump');
-    const runtimes = registeredRuntimes(parsed, version);
-    return Object.keys(runtimes);
-  }
-
-  async #dump(): Promise<Record<string, unknown> | undefined> {
-    const { containerd, config } = this.#options;
-    if (!fs.existsSync(this.#host.file(config))) return undefined;
-    const dump = await this.#host.run([containerd, '--config', config, 'config', 'dump']);
-    if (dump.code !== 0) throw new InstallError(`${containerd} --config ${config} config dump failed: ${dump.stderr.trim()}`);
-    return parseConfig(dump.stdout, `${containerd} config dump`);
+    const { restart, log, ctr } = this.#options;
+    await restartContainerd(this.#host, restart, { address: await this.#address(), ctr, log });
   }
 
   /**
@@ -370,7 +294,7 @@ export class NodeInstaller {
     const { handler, config } = this.#options;
     let problem: string | undefined;
     try {
-      const after = await this.#handlers();
+      const after = await this.#view.handlers();
       const lost = handlersBefore.filter((h) => !after.includes(h));
       if (!after.includes(handler)) problem = `containerd would not see the handler "${handler}" (another file it imports may replace the CRI section)`;
       else if (lost.length > 0) problem = `containerd would lose its runtime handlers ${lost.join(', ')}`;
@@ -384,11 +308,8 @@ export class NodeInstaller {
 
   /** containerd itself (with its imports merged) reports the handler, or no longer does. */
   async #expectHandler(present: boolean): Promise<void> {
-    const { containerd, config, handler, log } = this.#options;
-    const dump = await this.#host.run([containerd, '--config', config, 'config', 'dump']);
-    if (dump.code !== 0) throw new InstallError(`${containerd} --config ${config} config dump failed: ${dump.stderr.trim()}`);
-    const parsed = parseConfig(dump.stdout, `${containerd} config dump`);
-    const type = registeredRuntimeType(parsed, configVersion(parsed, 'config dump'), handler);
+    const { handler, config, log } = this.#options;
+    const type = await this.#view.runtimeType(handler);
     if (present && type !== RUNTIME_TYPE) {
       throw new InstallError(`containerd does not see the handler "${handler}" in ${config} (config dump gives runtime_type ${JSON.stringify(type ?? null)})`);
     }
@@ -396,21 +317,8 @@ export class NodeInstaller {
     log(present ? `containerd reports the handler "${handler}"` : `containerd no longer reports the handler "${handler}"`);
   }
 
-  /** Runs the release's check image through ctr: the shim is found, starts and runs wasm. */
   async #check(): Promise<void> {
-    const { log } = this.#options;
-    const address = await this.#address();
-    const ns = ['--namespace', CHECK_NAMESPACE];
-    const image = path.join(this.#home, 'check', 'install-check.tar');
-    const imported = await this.#ctr(address, [...ns, 'images', 'import', '--all-platforms', image]);
-    if (imported.code !== 0) throw new InstallError(`the check could not import ${image}: ${imported.stderr.trim()}`);
-    const id = `wasmts-install-check-${process.pid}`;
-    const run = await this.#ctr(address, [...ns, 'run', '--rm', '--runtime', RUNTIME_TYPE, CHECK_REFERENCE, id]);
-    await this.#ctr(address, [...ns, 'images', 'rm', CHECK_REFERENCE]);
-    await this.#ctr(address, ['namespaces', 'rm', CHECK_NAMESPACE]);
-    if (run.code !== 0 || run.stdout !== CHECK_OUTPUT) {
-      throw new InstallError(`the check container did not run (exit ${run.code}): ${(run.stderr || run.stdout).trim()}`);
-    }
-    log(`checked: a wasm container ran through ${RUNTIME_TYPE}`);
+    await runInstallCheck(this.#host, { address: await this.#address(), ctr: this.#options.ctr, image: path.join(this.#home, 'check', 'install-check.tar') });
+    this.#options.log(`checked: a wasm container ran through ${RUNTIME_TYPE}`);
   }
 }

@@ -41,6 +41,13 @@ const FAILED_TO_START_STATUS = ExitStatus.FAILED_TO_START;
 /**
  * The Task API as plain async methods. It owns the task records and their
  * state machines; everything that touches the host arrives through `deps`.
+ *
+ * Over 300 lines for a reason: the 17 RPCs and the exit rules (recorded once,
+ * after the output drained; OOM; Kill waiting for the exits it caused) act on
+ * one table of tasks under one set of invariants, and reading them side by side
+ * is how those invariants are checked. What could stand alone already does:
+ * process creation (process-factory.ts), pause/stats/update (task-controls.ts),
+ * state moves (state.ts), signals (signals.ts).
  */
 export class TaskService {
   private readonly tasks = new Map<string, TaskRecord>();

@@ -16,6 +16,12 @@ export const WRITE_HIGH_WATER_MARK = 256 * 1024;
 export const READ_HIGH_WATER_MARK = 256 * 1024;
 
 /**
+ * Over 300 lines for a reason: reads, writes, readiness, CloseIO and close of one
+ * stream share its buffers and its in-flight write, and each guarantee (a write
+ * is reported only once it is in the fd; end of file always arrives) spans
+ * several of them; split, the ordering between them would be harder to see.
+ * Notifier, the one helper, lives at the end.
+ *
  * A pipe, FIFO, socket or tty wrapped in a libuv handle (a net.Socket or tty
  * stream), so waiting for data or for room never blocks the thread: the guest
  * is suspended on a Promise instead.

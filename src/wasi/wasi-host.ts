@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { ALL_RIGHTS, DIRECTORY_RIGHTS } from './abi.js';
 import type { Descriptor } from './descriptor.js';
 import { DirectoryDescriptor } from './directory-descriptor.js';
 import { environmentCalls } from './environment-calls.js';
@@ -19,24 +18,14 @@ import type { TcpListener } from './tcp-listener.js';
 import { WASMEDGE_SOCKET_SIGNATURES, networkCalls } from './wasmedge-sockets.js';
 import { StreamDescriptor } from './stream-descriptor.js';
 import { openStdio } from './stdio.js';
-import { type GuestMount, MountTable } from './mount-table.js';
-import { at, withResolved } from './path-resolver.js';
+import { openPreopen, readInside, type PreopenSpec } from './preopen.js';
 import { openWatcher, waitUntilWatchedPipesDrained } from './pipe-drain.js';
 import { settledBy } from '../deadline.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
 export const WASI_MODULE = 'wasi_snapshot_preview1';
 
-export interface PreopenSpec {
-  /** The name the guest sees (fd_prestat_dir_name), e.g. '/'. */
-  guestPath: string;
-  /** The host directory behind it; the embedder vouches for this path. */
-  hostPath: string;
-  /** Nothing may be created, changed or removed through it (mounts keep their own setting). */
-  readOnly?: boolean;
-  /** Host files and directories laid over it (the spec's mounts), plus the devices under /dev. */
-  mounts?: GuestMount[];
-}
+export type { PreopenSpec } from './preopen.js';
 
 export interface WasiHostOptions {
   /** argv, argv[0] included. */
@@ -230,46 +219,6 @@ export class WasiHost {
 
 /** How long a line the host writes on the guest's stderr (trap, out of memory) may wait for room. */
 const REPORT_TIMEOUT_MS = 2_000;
-
-function openPreopen(preopen: PreopenSpec): DirectoryDescriptor {
-  const { O_RDONLY, O_DIRECTORY } = fs.constants;
-  let fd: number;
-  try {
-    fd = fs.openSync(preopen.hostPath, O_RDONLY | O_DIRECTORY);
-  } catch (cause) {
-    throw new InvalidArgumentError(`preopen ${preopen.guestPath}: cannot open host directory ${preopen.hostPath}`, { cause });
-  }
-  let mounts: MountTable;
-  try {
-    // The devices belong to the container's root only.
-    mounts = MountTable.open(preopen.mounts ?? [], { rootReadOnly: preopen.readOnly ?? false, devices: preopen.guestPath === '/' });
-  } catch (error) {
-    fs.closeSync(fd);
-    throw error;
-  }
-  return new DirectoryDescriptor(fd, { rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, preopenPath: preopen.guestPath, mounts });
-}
-
-/**
- * A small text file of the guest's filesystem, found as the guest would find it
- * (inside the sandbox, through the mounts); undefined when it is missing or
- * unreadable, or the guest closed its `/`.
- */
-function readInside(root: DirectoryDescriptor, guestPath: string): string | undefined {
-  try {
-    const fd = withResolved(root.roots, guestPath.replace(/^\/+/, ''), true, (r) =>
-      fs.openSync(at(r.dirFd, r.name), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK),
-    );
-    try {
-      if (!fs.fstatSync(fd).isFile()) return undefined;
-      return fs.readFileSync(fd, 'utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-}
 
 /** i32 arguments arrive signed; every preview 1 i32 is unsigned. */
 function unsigned(args: unknown[]): unknown[] {
