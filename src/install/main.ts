@@ -15,7 +15,8 @@ import { NodeInstaller, type RestartMode } from './node-installer.js';
 export const USAGE = `usage: install.sh [install|uninstall] [options]
 
   --prefix DIR            where to install (default /usr/local: the shim goes to DIR/bin, on containerd's PATH)
-  --config FILE           containerd's config (default /etc/containerd/config.toml; created if missing)
+  --config FILE           containerd's config (default /etc/containerd/config.toml)
+  --create-config         write that config if there is none (containerd runs on its defaults then)
   --handler NAME          the CRI runtime handler, what a RuntimeClass names (default wasmts)
   --restart MODE          how to restart containerd when its config changed: auto (systemd if the node runs it),
                           systemd, signal (SIGTERM; a supervisor starts it again), none (default auto)
@@ -66,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         containerd: { type: 'string', default: 'containerd' },
         ctr: { type: 'string', default: 'ctr' },
         'no-check': { type: 'boolean', default: false },
+        'create-config': { type: 'boolean', default: false },
         'docker-config': { type: 'string' },
         'docker-alias': { type: 'string' },
         'host-root': { type: 'string', default: '/' },
@@ -99,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       handler: values.handler,
       restart: restartMode(values),
       check: values['no-check'] !== true,
+      createConfig: values['create-config'] === true,
       containerd: values.containerd,
       ctr: values.ctr,
       ...(values.address !== undefined ? { address: values.address } : {}),

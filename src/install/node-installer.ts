@@ -42,6 +42,8 @@ export interface InstallOptions {
   restart: RestartMode;
   /** Run the wasm check after the restart. */
   check: boolean;
+  /** Write a config when there is none (containerd then runs on its defaults): refused otherwise. */
+  createConfig?: boolean;
   /** containerd's socket for the check; default: the config's grpc.address. */
   address?: string;
   containerd: string;
@@ -108,9 +110,15 @@ export class NodeInstaller {
     const version = JSON.parse(fs.readFileSync(path.join(this.#options.releaseHome, 'package.json'), 'utf8')).version as string;
     log(`installing wasmts ${version} into ${prefix}`);
     const previous = this.#readState();
-    // Refuse a config we cannot read before anything is changed.
+    // Refuse a config we cannot find or read before anything is changed.
     const configText = readText(this.#host.file(this.#options.config));
     if (configText !== undefined) configVersion(parseConfig(configText, this.#options.config), this.#options.config);
+    else if (previous === undefined && !this.#options.createConfig) {
+      throw new InstallError(
+        `cannot find containerd's config ${this.#options.config}: pass --config with the file containerd reads ` +
+          `(see its --config flag), or --create-config to write one there`,
+      );
+    }
     this.#copyRuntime();
     let config: ConfigChange;
     try {

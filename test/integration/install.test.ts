@@ -250,7 +250,37 @@ describe('install.sh without restarting containerd', () => {
   });
 });
 
+describe('install.sh with --create-config', () => {
+  it('writes a config for the containerd it finds (version 2 for 1.x) with the handler, and uninstall removes it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmts-newconfig-'));
+    const config = path.join(dir, 'containerd', 'config.toml');
+    const common = ['--prefix', path.join(dir, 'prefix'), '--config', config, '--restart', 'none', '--no-check', '--containerd', '/usr/bin/containerd'];
+    const installed = await runCommand(path.join(unpacked, 'install.sh'), ['install', ...common, '--create-config'], { timeoutMs: 60_000 });
+    expect(installed.code, describeResult('install.sh install --create-config', installed)).toBe(0);
+    const text = fs.readFileSync(config, 'utf8');
+    expect(text.startsWith('version = 2\n')).toBe(true);
+    expect(text).toContain('[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmts]');
+    const removed = await runCommand(path.join(unpacked, 'install.sh'), ['uninstall', ...common], { timeoutMs: 60_000 });
+    expect(removed.code, describeResult('install.sh uninstall', removed)).toBe(0);
+    expect(fs.existsSync(config)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('install.sh refusing', () => {
+  it("stops with a clear message, and changes nothing, when containerd's config is not where it says", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmts-noconfig-'));
+    const config = path.join(dir, 'config.toml');
+    const result = await runCommand(path.join(unpacked, 'install.sh'), ['--prefix', path.join(dir, 'prefix'), '--config', config, '--restart', 'none', '--no-check'], {
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`wasmts: cannot find containerd's config ${config}: pass --config with the file containerd reads (see its --config flag), or --create-config to write one there\n`);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+
   it("takes its block out again, and restarts nothing, when an imported file would hide the handler from containerd 1.x", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmts-hidden-'));
     const config = path.join(dir, 'config.toml');
