@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SOCKET_DIR } from './socket-address.js';
+import { Env } from './environment.js';
 
 /** File descriptor number a cold-started daemon finds its listening socket on. */
 export const LISTEN_FD = 3;
@@ -54,9 +55,9 @@ export function spareSocketPath(network: SpareNetwork, containerdAddress: string
 }
 
 /** Set in a cold daemon's environment when more containers will join its group. */
-export const SHARED_GROUP_ENV = 'WASMTS_SHARED_GROUP';
+export const SHARED_GROUP_ENV = Env.SHARED_GROUP;
 
 /** Spares are on unless containerd's environment says WASMTS_SPARE=0. */
 export function sparesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.WASMTS_SPARE !== '0';
+  return env[Env.SPARE] !== '0';
 }

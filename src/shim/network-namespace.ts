@@ -14,6 +14,7 @@ import path from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 
 import type { NetworkNamespace } from '../oci/bundle-spec.js';
+import { Env } from './environment.js';
 
 export type { NetworkNamespace };
 
@@ -54,7 +55,7 @@ export function daemonLaunch(ns: NetworkNamespace, node: string, args: readonly 
       return { command: node, args: [...args], env };
     case 'path': {
       const nsenter = tool('nsenter', 'util-linux', `the spec asks for network namespace ${ns.path}`);
-      return { command: nsenter, args: [`--net=${ns.path}`, '--', node, ...args], env: { ...env, WASMTS_SPARE: '0' } };
+      return { command: nsenter, args: [`--net=${ns.path}`, '--', node, ...args], env: { ...env, [Env.SPARE]: '0' } };
     }
     case 'new': {
       const why = 'the spec asks for a network namespace of its own';
@@ -63,7 +64,7 @@ export function daemonLaunch(ns: NetworkNamespace, node: string, args: readonly 
       // A new namespace has only `lo`, and it is down. If `ip` fails, the daemon
       // still starts (its message is in the shim log) and the guest has no network.
       const script = `${ip} link set lo up; exec "$0" "$@"`;
-      return { command: unshare, args: ['--net', '--', '/bin/sh', '-c', script, node, ...args], env: { ...env, WASMTS_SPARE_NETWORK: 'new' } };
+      return { command: unshare, args: ['--net', '--', '/bin/sh', '-c', script, node, ...args], env: { ...env, [Env.SPARE_NETWORK]: 'new' } };
     }
   }
 }

@@ -7,12 +7,13 @@ import { serveGroup } from './daemon.js';
 import { claimSocket, isServing } from './group-socket.js';
 import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
 import { daemonLaunch } from './network-namespace.js';
+import { Env } from './environment.js';
 
 /** Tells a spare (and a cold daemon) which network it lives in, so the daemon it becomes keeps a spare of the same kind. */
-export const SPARE_NETWORK_ENV = 'WASMTS_SPARE_NETWORK';
+export const SPARE_NETWORK_ENV = Env.SPARE_NETWORK;
 
 /** The containerd a spare belongs to: its gRPC socket. */
-export const SPARE_CONTAINERD_ENV = 'WASMTS_SPARE_CONTAINERD';
+export const SPARE_CONTAINERD_ENV = Env.SPARE_CONTAINERD;
 
 /** How long an unclaimed spare waits before it exits. */
 const DEFAULT_IDLE_SECONDS = 600;
@@ -40,7 +41,7 @@ export function ensureSpare(network: SpareNetwork, containerdAddress: string): v
     if (serving) return;
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      WASMTS_SPARE_IDLE_SECONDS: process.env.WASMTS_SPARE_IDLE_SECONDS,
+      [Env.SPARE_IDLE_SECONDS]: process.env[Env.SPARE_IDLE_SECONDS],
       [SPARE_NETWORK_ENV]: network,
       [SPARE_CONTAINERD_ENV]: containerdAddress,
     };
@@ -71,7 +72,7 @@ export async function runSpare(): Promise<void> {
     control.close();
     void pool.close().then(() => process.exit(0));
   };
-  const idleSeconds = Number(process.env.WASMTS_SPARE_IDLE_SECONDS) || DEFAULT_IDLE_SECONDS;
+  const idleSeconds = Number(process.env[Env.SPARE_IDLE_SECONDS]) || DEFAULT_IDLE_SECONDS;
   const idle = setTimeout(leave, idleSeconds * 1000);
   // A spare outlives nothing: once its containerd is gone (not just restarting), so is it.
   let misses = 0;

@@ -17,6 +17,7 @@
  */
 import { type BootstrapParams, encodeBootstrapResult } from './bootstrap.js';
 import type { VersionQuery } from './containerd-version.js';
+import { Env } from './environment.js';
 
 export type TaskApiVersion = 2 | 3;
 
@@ -24,7 +25,7 @@ export type TaskApiVersion = 2 | 3;
 export const VERSION_QUERY_TIMEOUT_MS = 2_000;
 
 /** containerd's environment can pin task API v2 (`WASMTS_TASK_API=2`), e.g. to rule v3 out while debugging. */
-export const TASK_API_ENV = 'WASMTS_TASK_API';
+export const TASK_API_ENV = Env.TASK_API;
 
 export interface TaskApiContext {
   /** Parsed BootstrapParams when containerd (2.3+) sent them. */

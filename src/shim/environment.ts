@@ -1,0 +1,23 @@
+/**
+ * Every environment variable wasmts reads, in one place. containerd passes its
+ * own environment to the shims it starts, so these are set where containerd
+ * runs (its systemd unit, or `env` in a test rig); the daemons hand the ones
+ * they need on to their spares.
+ *
+ * Also read outside TypeScript: WASMTS_HOME, by the `sh` wrapper
+ * (bin/containerd-shim-wasmts-v1), where the runtime is installed.
+ */
+export const Env = {
+  /** `0` turns spare daemons off. */
+  SPARE: 'WASMTS_SPARE',
+  /** Seconds an unclaimed spare waits before it exits (default 600). */
+  SPARE_IDLE_SECONDS: 'WASMTS_SPARE_IDLE_SECONDS',
+  /** Set by wasmts: the network a spare waits in (`host` or `new`). */
+  SPARE_NETWORK: 'WASMTS_SPARE_NETWORK',
+  /** Set by wasmts: the containerd a spare belongs to (its gRPC socket). */
+  SPARE_CONTAINERD: 'WASMTS_SPARE_CONTAINERD',
+  /** Set by wasmts in a cold daemon's environment: more containers will join its group. */
+  SHARED_GROUP: 'WASMTS_SHARED_GROUP',
+  /** `2` pins task API v2 (rules v3 out, e.g. while debugging). */
+  TASK_API: 'WASMTS_TASK_API',
+} as const;
