@@ -11834,6 +11834,106 @@ export namespace containerd {
                 }
             }
         }
+
+        /** Namespace version. */
+        namespace version {
+
+            /** Namespace v1. */
+            namespace v1 {
+
+                /**
+                 * Properties of a VersionResponse.
+                 * @deprecated Use containerd.services.version.v1.VersionResponse.$Properties instead.
+                 */
+                interface IVersionResponse extends containerd.services.version.v1.VersionResponse.$Properties {
+                }
+
+                /** Represents a VersionResponse. */
+                class VersionResponse {
+
+                    /**
+                     * Constructs a new VersionResponse.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.version.v1.VersionResponse.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** VersionResponse version. */
+                    version: string;
+
+                    /** VersionResponse revision. */
+                    revision: string;
+
+                    /**
+                     * Creates a new VersionResponse instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns VersionResponse instance
+                     */
+                    static create(properties: containerd.services.version.v1.VersionResponse.$Shape): containerd.services.version.v1.VersionResponse & containerd.services.version.v1.VersionResponse.$Shape;
+                    static create(properties?: containerd.services.version.v1.VersionResponse.$Properties): containerd.services.version.v1.VersionResponse;
+
+                    /**
+                     * Encodes the specified VersionResponse message. Does not implicitly {@link containerd.services.version.v1.VersionResponse.verify|verify} messages.
+                     * @param message VersionResponse message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.version.v1.VersionResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a VersionResponse message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.version.v1.VersionResponse & containerd.services.version.v1.VersionResponse.$Shape} VersionResponse
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.version.v1.VersionResponse & containerd.services.version.v1.VersionResponse.$Shape;
+
+                    /**
+                     * Creates a VersionResponse message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns VersionResponse
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.version.v1.VersionResponse;
+
+                    /**
+                     * Creates a plain object from a VersionResponse message. Also converts values to other types if specified.
+                     * @param message VersionResponse
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.version.v1.VersionResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this VersionResponse to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace VersionResponse {
+
+                    /** Properties of a VersionResponse. */
+                    interface $Properties {
+
+                        /** VersionResponse version */
+                        version?: (string|null);
+
+                        /** VersionResponse revision */
+                        revision?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a VersionResponse. */
+                    type $Shape = containerd.services.version.v1.VersionResponse.$Properties;
+                }
+            }
+        }
     }
 
     /** Namespace runc. */

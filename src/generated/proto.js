@@ -21913,6 +21913,160 @@ export const containerd = $root.containerd = (() => {
             return events;
         })();
 
+        services.version = (function() {
+
+            const version = {};
+
+            version.v1 = (function() {
+
+                const v1 = {};
+
+                v1.VersionResponse = (function() {
+
+                    const VersionResponse = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    VersionResponse.prototype.version = "";
+                    VersionResponse.prototype.revision = "";
+
+                    VersionResponse.create = function(properties) {
+                        return new VersionResponse(properties);
+                    };
+
+                    VersionResponse.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== "")
+                            writer.uint32(10).string(message.version);
+                        if (message.revision != null && $Object.hasOwnProperty.call(message, "revision") && message.revision !== "")
+                            writer.uint32(18).string(message.revision);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    VersionResponse.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.version.v1.VersionResponse();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.version = value;
+                                    else
+                                        delete message.version;
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.revision = value;
+                                    else
+                                        delete message.revision;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    VersionResponse.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.version.v1.VersionResponse)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.version.v1.VersionResponse: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.version.v1.VersionResponse();
+                        if (object.version != null)
+                            if (typeof object.version !== "string" || object.version.length)
+                                message.version = $String(object.version);
+                        if (object.revision != null)
+                            if (typeof object.revision !== "string" || object.revision.length)
+                                message.revision = $String(object.revision);
+                        return message;
+                    };
+
+                    VersionResponse.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults) {
+                            object.version = "";
+                            object.revision = "";
+                        }
+                        if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                            object.version = message.version;
+                        if (message.revision != null && $Object.hasOwnProperty.call(message, "revision"))
+                            object.revision = message.revision;
+                        return object;
+                    };
+
+                    VersionResponse.prototype.toJSON = function() {
+                        return VersionResponse.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return VersionResponse;
+                })();
+
+                return v1;
+            })();
+
+            return version;
+        })();
+
         return services;
     })();
 

