@@ -6,24 +6,14 @@ import { BundlePreparer } from '../oci/container-preparer.js';
 import { TaskService } from '../task/task-service.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { EventPublisher } from './event-publisher.js';
+import type { GroupSpec } from './handoff.js';
 import { createLogger } from './logger.js';
 import { FifoStdioOpener } from './stdio-opener.js';
 import { registerTaskService } from './task-ttrpc-adapter.js';
 
-export interface GroupConfig {
-  namespace: string;
-  /** containerd's gRPC address (-address). */
-  address: string;
-  /** containerd's ttrpc address, where events go. */
-  ttrpcAddress: string;
-  /** The container whose start created this daemon. */
-  id: string;
-  socketPath: string;
-  debug: boolean;
+export interface GroupConfig extends GroupSpec {
   /** Where logs go: the bundle's `log` FIFO. */
   logFd: number;
-  /** More containers will join the group: keep a guest worker booted for them. */
-  sharedGroup: boolean;
 }
 
 /**

@@ -3,7 +3,7 @@
  * `start` loads this for every container.
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { constants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SOCKET_DIR } from './socket-address.js';
@@ -15,19 +15,35 @@ export const LISTEN_FD = 3;
 /** The compiled entry script (dist/main.js) that `start` re-runs as a daemon. */
 export const ENTRY_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
 
-/** What `start` tells a spare daemon when it claims it for a group. */
-export interface ClaimRequest {
+/** The one description of a group's daemon: what it serves, for which containerd. */
+export interface GroupSpec {
   namespace: string;
+  /** containerd's gRPC address (-address). */
   address: string;
+  /** containerd's ttrpc address, where events go. */
   ttrpcAddress: string;
+  /** The container whose start created this daemon. */
   id: string;
   socketPath: string;
-  bundle: string;
   debug: boolean;
-  /** Whether more containers will join this group (a pod, or a shared group annotation). */
+  /** More containers will join the group (a pod, or a shared group annotation): keep a guest worker booted for them. */
   sharedGroup: boolean;
+}
+
+/** What `start` tells a spare daemon when it claims it for a group. */
+export interface ClaimRequest extends GroupSpec {
+  bundle: string;
   /** containerd's environment as `start` received it. */
   env: Record<string, string | undefined>;
+}
+
+/** The bundle's `log` FIFO (containerd reads it), opened without blocking; /dev/null when there is none. */
+export function openBundleLog(bundle: string): number {
+  try {
+    return openSync(path.join(bundle, 'log'), constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return openSync('/dev/null', constants.O_WRONLY);
+  }
 }
 
 /** The network a spare daemon waits in: the host's, or a fresh namespace of its own (plain `ctr run`). */

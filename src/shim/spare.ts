@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, constants, openSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { WorkerPool } from '../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import { claimSocket, isServing } from './group-socket.js';
-import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
+import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, openBundleLog, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
 import { daemonLaunch } from './network-namespace.js';
 import { Env } from './environment.js';
 
@@ -22,14 +21,6 @@ const DEFAULT_IDLE_SECONDS = 600;
 const CONTAINERD_CHECK_MS = 5_000;
 /** Missed checks in a row (a restart takes a moment) before a spare decides its containerd is gone. */
 const CONTAINERD_MISSES = 3;
-
-function openLog(bundle: string): number {
-  try {
-    return openSync(path.join(bundle, 'log'), constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch {
-    return openSync('/dev/null', constants.O_WRONLY);
-  }
-}
 
 /**
  * Starts a spare daemon for the next container unless one is already
@@ -118,17 +109,9 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareN
   for (const [key, value] of Object.entries(request.env)) if (value !== undefined) process.env[key] = value;
   const listener = await claimSocket(request.socketPath);
   if (listener === undefined) throw new Error(`group socket ${request.socketPath} is already served`);
+  const { bundle, env: _env, ...group } = request;
   serveGroup(
-    {
-      namespace: request.namespace,
-      address: request.address,
-      ttrpcAddress: request.ttrpcAddress,
-      id: request.id,
-      socketPath: request.socketPath,
-      debug: request.debug,
-      logFd: openLog(request.bundle),
-      sharedGroup: request.sharedGroup,
-    },
+    { ...group, logFd: openBundleLog(bundle) },
     listener,
     pool,
   );

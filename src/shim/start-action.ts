@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from './group-socket.js';
-import { ENTRY_SCRIPT, LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
+import { ENTRY_SCRIPT, LISTEN_FD, openBundleLog, SHARED_GROUP_ENV } from './handoff.js';
 import { readStartSpec } from '../oci/bundle-spec.js';
 import { daemonLaunch, requireNetworkNamespace } from './network-namespace.js';
 import { claimSpare } from './spare-client.js';
@@ -18,14 +18,6 @@ function writeAddressFile(bundle: string, address: string): void {
   const tmp = path.join(bundle, '.address.tmp');
   writeFileSync(tmp, address, { mode: 0o644 });
   renameSync(tmp, path.join(bundle, 'address'));
-}
-
-function openLog(bundle: string): number {
-  try {
-    return openSync(path.join(bundle, 'log'), constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch {
-    return openSync('/dev/null', constants.O_WRONLY);
-  }
 }
 
 /**
@@ -81,7 +73,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   const server = reused || claimed ? undefined : await claimSocket(file);
   if (server !== undefined) {
     const listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-    const logFd = openLog(bundle);
+    const logFd = openBundleLog(bundle);
     const args = [
       ENTRY_SCRIPT,
       '-namespace', flags.namespace,
