@@ -1,6 +1,6 @@
 /**
  * The project's typed errors. Every layer below the ttrpc adapter throws these;
- * the adapter (src/shim/task-ttrpc-adapter.ts) is the one place that turns them
+ * the adapter (src/shim/rpc/task-ttrpc-adapter.ts) is the one place that turns them
  * into a wire status. Each class has a stable `code` that callers and tests
  * match on; this file imports nothing, so every layer may use it.
  */

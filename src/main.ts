@@ -5,6 +5,6 @@ import module from 'node:module';
 // compiled code across runs. Failure to cache (read-only install) only costs time.
 module.enableCompileCache?.(new URL('../.compile-cache', import.meta.url).pathname);
 
-const { main } = await import('./shim/main.js');
+const { main } = await import('./shim/cli/main.js');
 const code = await main(process.argv.slice(2));
 if (code >= 0) process.exit(code);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ErrorCode, InvalidArgumentError, ResourceExhaustedError, WasmtsError, errorOf } from '../../src/errors.js';
-import { WIRE_STATUS } from '../../src/shim/task-ttrpc-adapter.js';
+import { WIRE_STATUS } from '../../src/shim/rpc/task-ttrpc-adapter.js';
 import { StatusCode } from '../../src/ttrpc/index.js';
 
 describe('typed errors', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerd, google } from '../../../src/generated/index.js';
-import { encodeBootstrapResult, parseBootstrapParams } from '../../../src/shim/bootstrap.js';
+import { encodeBootstrapResult, parseBootstrapParams } from '../../../src/shim/cli/bootstrap.js';
 
 const bootstrap = containerd.runtime.bootstrap.v1;
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeVersionResponse, queryContainerdVersion } from '../../../src/shim/containerd-version.js';
+import { decodeVersionResponse, queryContainerdVersion } from '../../../src/shim/cli/containerd-version.js';
 
 /** VersionResponse{version, revision} as containerd encodes it. */
 function versionResponse(version: string, revision: string): Buffer {

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deleteAction } from '../../../src/shim/delete-action.js';
-import { parseFlags } from '../../../src/shim/flags.js';
+import { deleteAction } from '../../../src/shim/cli/delete-action.js';
+import { parseFlags } from '../../../src/shim/cli/flags.js';
 
 describe('delete action', () => {
   it("removes the socket of a daemon that died (nothing answers on it) and answers exit status 137", async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { containerd } from '../../../src/generated/index.js';
-import { EventPublisher } from '../../../src/shim/event-publisher.js';
+import { EventPublisher } from '../../../src/shim/events/event-publisher.js';
 import { TtrpcServer, TtrpcStatusError, type RequestContext } from '../../../src/ttrpc/index.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };

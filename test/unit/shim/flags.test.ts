@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFlags } from '../../../src/shim/flags.js';
+import { parseFlags } from '../../../src/shim/cli/flags.js';
 
 describe('parseFlags', () => {
   it('reads the start invocation containerd 1.6 sends', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spareSocketPath } from '../../../src/shim/handoff.js';
+import { spareSocketPath } from '../../../src/shim/daemon/handoff.js';
 
 describe('the spare control socket', () => {
   it('differs per containerd address and per network kind, so each containerd claims only its own spares', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineDiscipline, translateOutput } from '../../../src/shim/line-discipline.js';
+import { LineDiscipline, translateOutput } from '../../../src/shim/stdio/line-discipline.js';
 
 const feed = (d: LineDiscipline, text: string) => d.feed(Buffer.from(text, 'latin1'));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { networkNamespaceFrom } from '../../../src/oci/bundle-spec.js';
-import { daemonLaunch, requireNetworkNamespace } from '../../../src/shim/network-namespace.js';
+import { daemonLaunch, requireNetworkNamespace } from '../../../src/shim/daemon/network-namespace.js';
 
 describe('the network namespace a spec asks for', () => {
   it('is the host when the spec lists no network namespace (ctr run --net-host)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupId, socketFileOf, socketPath, socketUri } from '../../../src/shim/socket-address.js';
+import { groupId, socketFileOf, socketPath, socketUri } from '../../../src/shim/cli/socket-address.js';
 
 describe('socket address', () => {
   it('groups by our annotation first, then the CRI sandbox id, then the container id', () => {

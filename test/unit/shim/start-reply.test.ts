@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { containerd } from '../../../src/generated/index.js';
-import type { BootstrapParams } from '../../../src/shim/bootstrap.js';
-import { chooseTaskApi, encodeStartReply, majorVersion } from '../../../src/shim/start-reply.js';
+import type { BootstrapParams } from '../../../src/shim/cli/bootstrap.js';
+import { chooseTaskApi, encodeStartReply, majorVersion } from '../../../src/shim/cli/start-reply.js';
 
 const ADDRESS = 'unix:///run/containerd/s/0123abcd';
 /** What containerd 1.7 and 2.x add to a shim's environment (1.6 adds only TTRPC_ADDRESS). */

@@ -2,8 +2,8 @@ import { closeSync, mkdtempSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBinaryUri } from '../../../src/shim/binary-logger.js';
-import { FifoStdioOpener } from '../../../src/shim/stdio-opener.js';
+import { parseBinaryUri } from '../../../src/shim/stdio/binary-logger.js';
+import { FifoStdioOpener } from '../../../src/shim/stdio/stdio-opener.js';
 
 const owner = { containerId: 'web', execId: '' };
 const paths = (stdout: string, stderr = stdout) => ({ stdin: '', stdout, stderr, terminal: false });

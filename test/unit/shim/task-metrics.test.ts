@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { io } from '../../../src/generated/index.js';
-import { encodeMetrics } from '../../../src/shim/task-metrics.js';
+import { encodeMetrics } from '../../../src/shim/rpc/task-metrics.js';
 import type { TaskStats } from '../../../src/task/task-controls.js';
 
 const stats: TaskStats = {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { containerd } from '../../../src/generated/index.js';
-import { registerTaskService } from '../../../src/shim/task-ttrpc-adapter.js';
+import { registerTaskService } from '../../../src/shim/rpc/task-ttrpc-adapter.js';
 import { TtrpcClient, TtrpcServer } from '../../../src/ttrpc/index.js';
 import { createRequest, harness } from '../task/stub-engine.js';
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cachedVersionQuery, cacheFile, processStartTime } from '../../../src/shim/version-cache.js';
+import { cachedVersionQuery, cacheFile, processStartTime } from '../../../src/shim/cli/version-cache.js';
 
 const ADDRESS = '/run/containerd/containerd.sock';
 

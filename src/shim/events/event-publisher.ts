@@ -1,8 +1,8 @@
-import type { Logger } from '../task/collaborators.js';
-import type { EventSink, TaskEvent } from '../task/events.js';
-import { StatusCode, TtrpcClient, TtrpcStatusError } from '../ttrpc/index.js';
+import type { Logger } from '../../task/collaborators.js';
+import type { EventSink, TaskEvent } from '../../task/events.js';
+import { StatusCode, TtrpcClient, TtrpcStatusError } from '../../ttrpc/index.js';
 import { forwardRequest } from './event-encoding.js';
-import { socketFileOf } from './socket-address.js';
+import { socketFileOf } from '../cli/socket-address.js';
 
 const EVENTS_SERVICE = 'containerd.services.events.ttrpc.v1.Events';
 /** Metadata key containerd reads the namespace from (pkg/namespaces TTRPCHeader). */

@@ -5,11 +5,11 @@
  * type_url lands in instance_id), so params count only when instance_id and
  * namespace match the flags, as containerd's own shim library checks.
  */
-import type { containerd } from '../generated/index.js';
+import type { containerd } from '../../generated/index.js';
 
 /** Loaded only when needed: most starts get an empty stdin and never pay for the codecs. */
 async function bootstrapCodecs() {
-  const generated = await import('../generated/index.js');
+  const generated = await import('../../generated/index.js');
   return generated.containerd.runtime.bootstrap.v1;
 }
 

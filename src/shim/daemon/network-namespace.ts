@@ -11,9 +11,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 
-import type { NetworkNamespace } from '../oci/bundle-spec.js';
+import type { NetworkNamespace } from '../../oci/bundle-spec.js';
 import { Env } from './environment.js';
 
 export type { NetworkNamespace };

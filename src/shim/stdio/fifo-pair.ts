@@ -3,7 +3,7 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { InternalError } from '../errors.js';
+import { InternalError } from '../../errors.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 const run = promisify(execFile);

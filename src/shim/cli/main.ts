@@ -2,7 +2,7 @@
  * The shim runner: turns containerd's invocation into one action. `start` and
  * `delete` are containerd's; `serve` is the daemon `start` spawns.
  */
-import { describeError } from '../errors.js';
+import { describeError } from '../../errors.js';
 import { parseFlags } from './flags.js';
 import { RUNTIME_NAME } from './socket-address.js';
 import { RUNTIME_VERSION, versionText } from './version.js';
@@ -31,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (flags.info) {
     await readStdin();
-    const { containerd } = await import('../generated/index.js');
+    const { containerd } = await import('../../generated/index.js');
     await write(
       containerd.types.RuntimeInfo.encode({
         name: RUNTIME_NAME,
@@ -53,12 +53,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
-        const { serveColdDaemon } = await import('./cold-daemon.js');
+        const { serveColdDaemon } = await import('../daemon/cold-daemon.js');
         serveColdDaemon(flags);
         return -1; // keeps running
       }
       case 'spare': {
-        const { runSpare } = await import('./spare.js');
+        const { runSpare } = await import('../daemon/spare.js');
         await runSpare();
         return -1;
       }

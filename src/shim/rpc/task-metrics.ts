@@ -5,8 +5,8 @@
  * v1 otherwise, as runc's shim does.
  */
 import { statfsSync } from 'node:fs';
-import { io } from '../generated/index.js';
-import type { TaskStats } from '../task/task-controls.js';
+import { io } from '../../generated/index.js';
+import type { TaskStats } from '../../task/task-controls.js';
 
 export const CGROUP_V1_METRICS_TYPE = 'io.containerd.cgroups.v1.Metrics';
 export const CGROUP_V2_METRICS_TYPE = 'io.containerd.cgroups.v2.Metrics';

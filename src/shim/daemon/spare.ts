@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
-import { WorkerPool } from '../instance/worker-pool.js';
+import { WorkerPool } from '../../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import { claimSocket, isServing } from './group-socket.js';
 import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, openBundleLog, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';

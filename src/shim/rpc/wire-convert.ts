@@ -1,6 +1,6 @@
 /** Conversions between wire messages (generated) and the task service's plain values. */
-import { containerd, google } from '../generated/index.js';
-import type { MountSpec } from '../task/events.js';
+import { containerd, google } from '../../generated/index.js';
+import type { MountSpec } from '../../task/events.js';
 
 export type WireTimestamp = google.protobuf.Timestamp.$Properties;
 

@@ -1,9 +1,9 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import { ExitStatus } from '../exit-status.js';
+import { ExitStatus } from '../../exit-status.js';
 import path from 'node:path';
-import { unmountAll } from '../oci/rootfs-mounts.js';
+import { unmountAll } from '../../oci/rootfs-mounts.js';
 import type { ShimFlags } from './flags.js';
-import { isServing } from './group-socket.js';
+import { isServing } from '../daemon/group-socket.js';
 import { socketFileOf } from './socket-address.js';
 
 /** What containerd reports for a task cleaned up this way: killed (128+SIGKILL), as runc's shim does. */
@@ -32,8 +32,8 @@ async function endInDaemon(bundle: string, id: string): Promise<number> {
   }
   // Only this rare path pays for the protocol code.
   const [{ TtrpcClient }, { containerd }] = await Promise.all([
-    import('../ttrpc/index.js'),
-    import('../generated/index.js'),
+    import('../../ttrpc/index.js'),
+    import('../../generated/index.js'),
   ]);
   let client: InstanceType<typeof TtrpcClient> | undefined;
   try {
@@ -72,7 +72,7 @@ export async function deleteAction(flags: ShimFlags): Promise<Uint8Array> {
  * cleanup (test/integration/shim-cli.test.ts compares them).
  */
 async function encodeDeleteResponse(pid: number, exitStatus: number, exitedAt: Date): Promise<Uint8Array> {
-  const { containerd } = await import('../generated/index.js');
+  const { containerd } = await import('../../generated/index.js');
   return containerd.task.v2.DeleteResponse.encode({
     ...(pid !== 0 ? { pid } : {}),
     exitStatus,

@@ -1,7 +1,7 @@
 /** Encodes task events as containerd's Forward envelopes (api/events/task.proto, api/services/ttrpc/events/v1). */
-import { containerd } from '../generated/index.js';
-import type { TaskEvent } from '../task/events.js';
-import { optionalTimestamp, toTimestamp } from './wire-convert.js';
+import { containerd } from '../../generated/index.js';
+import type { TaskEvent } from '../../task/events.js';
+import { optionalTimestamp, toTimestamp } from '../rpc/wire-convert.js';
 
 const events = containerd.events;
 

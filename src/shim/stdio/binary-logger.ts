@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { InternalError, InvalidArgumentError } from '../errors.js';
+import { InternalError, InvalidArgumentError } from '../../errors.js';
 import { createFifoPair, type FifoPair } from './fifo-pair.js';
 
 /** How long a logger may take to say it is ready (it writes to, or closes, fd 5). */

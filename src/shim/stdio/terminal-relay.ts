@@ -1,12 +1,12 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
-import { InternalError } from '../errors.js';
-import type { OpenedStdio, TerminalControl } from '../task/collaborators.js';
-import type { StdioPaths } from '../task/events.js';
+import { InternalError } from '../../errors.js';
+import type { OpenedStdio, TerminalControl } from '../../task/collaborators.js';
+import type { StdioPaths } from '../../task/events.js';
 import { createFifoPair, type FifoPair } from './fifo-pair.js';
 import { LineDiscipline, translateOutput } from './line-discipline.js';
-import { waitUntilPipesDrained } from '../wasi/pipe-drain.js';
-import { settledBy } from '../deadline.js';
+import { waitUntilPipesDrained } from '../../wasi/pipe-drain.js';
+import { settledBy } from '../../deadline.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 /** How long the guest's last output may take to reach the client after it ended. */

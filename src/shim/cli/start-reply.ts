@@ -17,7 +17,7 @@
  */
 import { type BootstrapParams, encodeBootstrapResult } from './bootstrap.js';
 import type { VersionQuery } from './containerd-version.js';
-import { Env } from './environment.js';
+import { Env } from '../daemon/environment.js';
 
 export type TaskApiVersion = 2 | 3;
 

@@ -1,15 +1,15 @@
 import { unlinkSync } from 'node:fs';
 import type net from 'node:net';
-import { WorkerEngine } from '../instance/worker-engine.js';
-import type { WorkerPool } from '../instance/worker-pool.js';
-import { BundlePreparer } from '../oci/container-preparer.js';
-import { TaskService } from '../task/task-service.js';
-import { TtrpcServer } from '../ttrpc/index.js';
-import { EventPublisher } from './event-publisher.js';
+import { WorkerEngine } from '../../instance/worker-engine.js';
+import type { WorkerPool } from '../../instance/worker-pool.js';
+import { BundlePreparer } from '../../oci/container-preparer.js';
+import { TaskService } from '../../task/task-service.js';
+import { TtrpcServer } from '../../ttrpc/index.js';
+import { EventPublisher } from '../events/event-publisher.js';
 import type { GroupSpec } from './handoff.js';
 import { createLogger } from './logger.js';
-import { FifoStdioOpener } from './stdio-opener.js';
-import { registerTaskService } from './task-ttrpc-adapter.js';
+import { FifoStdioOpener } from '../stdio/stdio-opener.js';
+import { registerTaskService } from '../rpc/task-ttrpc-adapter.js';
 
 export interface GroupConfig extends GroupSpec {
   /** Where logs go: the bundle's `log` FIFO. */

@@ -1,10 +1,10 @@
 import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InternalError, InvalidArgumentError } from '../errors.js';
-import { OUTPUT_DRAIN_TIMEOUT_MS } from '../instance/worker-protocol.js';
-import { waitUntilPipesDrained } from '../wasi/pipe-drain.js';
-import type { OpenedStdio, StdioOpener, StdioOwner } from '../task/collaborators.js';
-import type { StdioPaths } from '../task/events.js';
+import { InternalError, InvalidArgumentError } from '../../errors.js';
+import { OUTPUT_DRAIN_TIMEOUT_MS } from '../../instance/worker-protocol.js';
+import { waitUntilPipesDrained } from '../../wasi/pipe-drain.js';
+import type { OpenedStdio, StdioOpener, StdioOwner } from '../../task/collaborators.js';
+import type { StdioPaths } from '../../task/events.js';
 import { startBinaryLogger } from './binary-logger.js';
 import { openTerminal } from './terminal-relay.js';
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { WorkerPool } from '../instance/worker-pool.js';
+import { WorkerPool } from '../../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
-import type { ShimFlags } from './flags.js';
+import type { ShimFlags } from '../cli/flags.js';
 import { LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
 import { ensureSpare, SPARE_NETWORK_ENV } from './spare.js';
 

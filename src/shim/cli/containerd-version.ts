@@ -7,8 +7,8 @@
  */
 import http2 from 'node:http2';
 import net from 'node:net';
-import { UnavailableError } from '../errors.js';
-import { containerd } from '../generated/index.js';
+import { UnavailableError } from '../../errors.js';
+import { containerd } from '../../generated/index.js';
 import { socketFileOf } from './socket-address.js';
 
 /** api/services/version/v1/version.proto: rpc Version(google.protobuf.Empty) returns (VersionResponse). */

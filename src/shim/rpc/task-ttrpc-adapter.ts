@@ -4,11 +4,11 @@
  * place that decodes requests, encodes responses and turns a thrown error into
  * a wire status.
  */
-import { containerd } from '../generated/index.js';
-import { describeError, type ErrorCode, InvalidArgumentError, WasmtsError } from '../errors.js';
-import type { Logger } from '../task/collaborators.js';
-import type { TaskService } from '../task/task-service.js';
-import { StatusCode, TtrpcStatusError, type TtrpcServer } from '../ttrpc/index.js';
+import { containerd } from '../../generated/index.js';
+import { describeError, type ErrorCode, InvalidArgumentError, WasmtsError } from '../../errors.js';
+import type { Logger } from '../../task/collaborators.js';
+import type { TaskService } from '../../task/task-service.js';
+import { StatusCode, TtrpcStatusError, type TtrpcServer } from '../../ttrpc/index.js';
 import { encodeMetrics, hostCgroupMode } from './task-metrics.js';
 import { mountsFrom, optionalTimestamp, toTimestamp } from './wire-convert.js';
 
