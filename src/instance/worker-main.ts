@@ -61,6 +61,10 @@ async function handle(message: ToWorker): Promise<void> {
       }
       return;
     }
+    case 'ping': {
+      send({ type: 'pong' });
+      return;
+    }
     case 'close-stdin': {
       host?.closeStdin();
       return;

@@ -43,7 +43,9 @@ export interface WorkerGuestConfig {
 export type ToWorker =
   | { type: 'prepare'; module: WebAssembly.Module; config: WorkerGuestConfig }
   | { type: 'start' }
-  | { type: 'close-stdin' };
+  | { type: 'close-stdin' }
+  /** A liveness probe, answered by `pong` from the worker's event loop: it runs while the guest waits in a WASI call. */
+  | { type: 'ping' };
 
 export type FromWorker =
   | { type: 'booted'; tid: number }
@@ -52,4 +54,5 @@ export type FromWorker =
   | { type: 'failed'; message: string; code: ErrorCode }
   | { type: 'started' }
   | { type: 'ended'; exitStatus: number; outOfMemory: boolean; growRefused: number }
-  | { type: 'exit' };
+  | { type: 'exit' }
+  | { type: 'pong' };

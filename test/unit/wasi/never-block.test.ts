@@ -20,13 +20,13 @@ function fdsUnder(dir: string): string[] {
 
 describe('a guest that waits does not block its worker', () => {
   it('runs a guest to completion in a worker thread', async () => {
-    const guest = runInWorker(await assemble(exitWith(7)), { args: ['g'], env: [], preopens: [] });
+    const guest = runInWorker(await assemble(exitWith(7)));
     expect(await guest.exited).toBe(7);
   });
 
   it('keeps the event loop running and terminates in under 100 ms while the guest sleeps', async () => {
     const rootfs = tempDir('wasi-nb-root-');
-    const guest = runInWorker(await assemble(sleep(60_000_000_000n)), { args: ['g'], env: [], preopens: [{ guestPath: '/', hostPath: rootfs }] });
+    const guest = runInWorker(await assemble(sleep(60_000_000_000n)), { rootfsPath: rootfs });
     await guest.started;
     await delay(100);
     expect(guest.ticks()).toBeGreaterThan(3);
@@ -38,7 +38,7 @@ describe('a guest that waits does not block its worker', () => {
   it('keeps the event loop running and terminates in under 100 ms while the guest reads an empty stdin FIFO', async () => {
     const dir = tempDir('wasi-nb-');
     const input = fifoFromWriter(dir);
-    const guest = runInWorker(await assemble(CAT), { args: ['g'], env: [], preopens: [], stdin: input.readFd });
+    const guest = runInWorker(await assemble(CAT), { stdin: input.readFd });
     await guest.started;
     await delay(100);
     expect(guest.ticks()).toBeGreaterThan(3);
@@ -53,7 +53,7 @@ describe('a guest that waits does not block its worker', () => {
     const dir = tempDir('wasi-nb-');
     const out = fifoToCollector(dir);
     out.reader.pause(); // a keep-alive reader that never reads
-    const guest = runInWorker(await assemble(flood(64 * 1024 * 1024)), { args: ['g'], env: [], preopens: [], stdout: out.writeFd });
+    const guest = runInWorker(await assemble(flood(64 * 1024 * 1024)), { stdout: out.writeFd });
     await guest.started;
     await delay(150);
     expect(guest.ticks()).toBeGreaterThan(3);
@@ -62,14 +62,14 @@ describe('a guest that waits does not block its worker', () => {
   });
 
   it('terminates in under 100 ms while the guest spins in a tight loop', async () => {
-    const guest = runInWorker(await assemble(SPIN), { args: ['g'], env: [], preopens: [] });
+    const guest = runInWorker(await assemble(SPIN));
     await guest.started;
     await delay(50);
     expect(await timeTerminate(guest.worker)).toBeLessThan(100);
   });
 
   it('sleeps for the requested time and then exits normally', async () => {
-    const guest = runInWorker(await assemble(sleep(50_000_000n)), { args: ['g'], env: [], preopens: [] });
+    const guest = runInWorker(await assemble(sleep(50_000_000n)));
     const before = performance.now();
     expect(await guest.exited).toBe(0);
     expect(performance.now() - before).toBeGreaterThanOrEqual(50);
@@ -102,7 +102,7 @@ describe('no lost bytes', () => {
         setTimeout(() => out.reader.resume(), 2);
       }
     });
-    const guest = runInWorker(await assemble(flood(total)), { args: ['g'], env: [], preopens: [], stdout: out.writeFd });
+    const guest = runInWorker(await assemble(flood(total)), { stdout: out.writeFd });
     expect(await guest.exited).toBe(0);
     await out.collected();
     expect(received).toBe(total);
@@ -116,7 +116,7 @@ describe('no lost bytes', () => {
     const size = Math.min(total, 8 * 1024 * 1024);
     const data = Buffer.alloc(size);
     for (let i = 0; i < size; i++) data[i] = (i * 7) % 256;
-    const guest = runInWorker(await assemble(CAT), { args: ['g'], env: [], preopens: [], stdin: input.readFd, stdout: out.writeFd });
+    const guest = runInWorker(await assemble(CAT), { stdin: input.readFd, stdout: out.writeFd });
     input.writer.end(data);
     expect(await guest.exited).toBe(0);
     expect((await out.collected()).equals(data)).toBe(true);

@@ -5,7 +5,7 @@ import { Errno } from '../../../src/wasi/errno.js';
 import { echoOnce } from './fixtures/guests.js';
 import { Probe, assemble } from './helpers.js';
 
-const RUNNER = new URL('./fixtures/guest-runner.mjs', import.meta.url).pathname;
+const RUNNER = new URL('./fixtures/host-process.mjs', import.meta.url).pathname;
 
 /** The fd behind a Node server or socket (to hand a duplicate to a child process). */
 function fdOf(handleOwner: net.Server | net.Socket): number {
