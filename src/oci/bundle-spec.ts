@@ -14,14 +14,26 @@ import { type SpecMount, specMountsFrom } from './spec-mounts.js';
  */
 export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
 
+/** Annotation that lets containers share one daemon (our own). */
+export const GROUP_ANNOTATION = 'io.containerd.wasmts.v1.group';
+/** CRI's pod id: all containers of a pod share one daemon. */
+export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
+
+/** The daemon group a container belongs to: its group annotation, else its pod, else itself. */
+export function groupId(containerId: string, annotations: Record<string, string>): string {
+  return annotations[GROUP_ANNOTATION] || annotations[SANDBOX_ID_ANNOTATION] || containerId;
+}
+
 /** What `start` needs before anything else: how to group the container, and where its daemon runs. */
 export interface StartSpec {
+  /** The daemon group (see groupId). */
+  group: string;
   annotations: Record<string, string>;
   networkNamespace: NetworkNamespace;
 }
 
 /** What wasmts takes from a bundle's OCI runtime spec (config.json). */
-export interface BundleSpec extends StartSpec {
+export interface BundleSpec extends Omit<StartSpec, 'group'> {
   /** Host path of the container's root filesystem. */
   rootPath: string;
   process: ProcessSpec;
@@ -57,14 +69,15 @@ export function networkNamespaceFrom(spec: Pick<OciSpec, 'linux'>): NetworkNames
  * leniently: a missing or broken spec gives no annotations and the host's
  * network, and Create then reports it with its path.
  */
-export function readStartSpec(bundle: string): StartSpec {
+export function readStartSpec(bundle: string, containerId: string): StartSpec {
   let spec: OciSpec = {};
   try {
     spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as OciSpec;
   } catch {
     // reported by Create
   }
-  return { annotations: annotationsFrom(spec ?? {}), networkNamespace: networkNamespaceFrom(spec ?? {}) };
+  const annotations = annotationsFrom(spec ?? {});
+  return { group: groupId(containerId, annotations), annotations, networkNamespace: networkNamespaceFrom(spec ?? {}) };
 }
 
 /** Reads `<bundle>/config.json`. A relative root.path is relative to the bundle. */

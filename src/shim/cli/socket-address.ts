@@ -6,16 +6,6 @@ export const RUNTIME_NAME = 'io.containerd.wasmts.v1';
 /** Where shims put their sockets unless containerd (2.3+) says otherwise (shim-protocol §2.5). */
 export const DEFAULT_SOCKET_DIR = '/run/containerd/s';
 
-/** Annotation that lets containers share one daemon (our own). */
-export const GROUP_ANNOTATION = 'io.containerd.wasmts.v1.group';
-/** CRI's pod id: all containers of a pod share one daemon. */
-export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
-
-/** The daemon group a container belongs to. */
-export function groupId(containerId: string, annotations: Record<string, string>): string {
-  return annotations[GROUP_ANNOTATION] || annotations[SANDBOX_ID_ANNOTATION] || containerId;
-}
-
 /**
  * The socket path for a group: a hash of containerd's address, the namespace,
  * the group and our runtime name, so that two containerds, two namespaces or

@@ -9,7 +9,7 @@ import { ENTRY_SCRIPT, LISTEN_FD, openBundleLog, SHARED_GROUP_ENV } from '../dae
 import { readStartSpec } from '../../oci/bundle-spec.js';
 import { daemonLaunch, requireNetworkNamespace } from '../daemon/network-namespace.js';
 import { claimSpare } from '../daemon/spare-client.js';
-import { DEFAULT_SOCKET_DIR, groupId, socketPath, socketUri } from './socket-address.js';
+import { DEFAULT_SOCKET_DIR, socketPath, socketUri } from './socket-address.js';
 import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
 import { cachedVersionQuery } from './version-cache.js';
 
@@ -35,8 +35,8 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   const bootstrap = await parseBootstrapParams(stdin, flags.id, flags.namespace);
   const socketDir = bootstrap?.socketDir ?? DEFAULT_SOCKET_DIR;
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  const spec = readStartSpec(bundle);
-  const group = groupId(flags.id, spec.annotations);
+  const spec = readStartSpec(bundle, flags.id);
+  const group = spec.group;
   const sharedGroup = group !== flags.id;
   const file = socketPath(flags.address, flags.namespace, group, socketDir);
   const address = socketUri(file);

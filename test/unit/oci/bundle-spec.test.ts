@@ -52,3 +52,27 @@ describe('mountArgs', () => {
     ]);
   });
 });
+
+describe('readStartSpec', () => {
+  it("gives start the container's group and network from config.json, and the defaults for a spec it cannot read", async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { readStartSpec } = await import('../../../src/oci/bundle-spec.js');
+    const bundle = mkdtempSync(path.join(tmpdir(), 'start-spec-'));
+    writeFileSync(
+      path.join(bundle, 'config.json'),
+      JSON.stringify({
+        annotations: { 'io.kubernetes.cri.sandbox-id': 'pod-1', other: 3 },
+        linux: { namespaces: [{ type: 'network', path: '/var/run/netns/cni-1' }] },
+      }),
+    );
+    expect(readStartSpec(bundle, 'c1')).toEqual({
+      group: 'pod-1',
+      annotations: { 'io.kubernetes.cri.sandbox-id': 'pod-1' },
+      networkNamespace: { kind: 'path', path: '/var/run/netns/cni-1' },
+    });
+    writeFileSync(path.join(bundle, 'config.json'), '{ not json');
+    expect(readStartSpec(bundle, 'c1')).toEqual({ group: 'c1', annotations: {}, networkNamespace: { kind: 'host' } });
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupId, socketFileOf, socketPath, socketUri } from '../../../src/shim/cli/socket-address.js';
+import { groupId } from '../../../src/oci/bundle-spec.js';
+import { socketFileOf, socketPath, socketUri } from '../../../src/shim/cli/socket-address.js';
 
 describe('socket address', () => {
   it('groups by our annotation first, then the CRI sandbox id, then the container id', () => {
