@@ -14,6 +14,10 @@
  * Every change is recorded in <prefix>/lib/wasmts/install-state.json, so
  * `uninstall` reverts exactly what install did: the config file comes back byte
  * for byte unless someone changed it since (then only the block goes).
+ *
+ * Over 300 lines for a reason: each install step and its undo sit side by side
+ * here, so that uninstall stays the exact mirror of install; restarting, asking
+ * containerd and the check live in files of their own.
  */
 import fs from 'node:fs';
 import path from 'node:path';
