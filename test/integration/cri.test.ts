@@ -22,6 +22,7 @@ import { IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { assertSameBytes, ENDING_STATUS, ENDINGS, expectedStderr, expectedStdout, splitTrapReport } from '../support/stdio-pattern.js';
+import { until } from '../support/until.js';
 
 const CRI_NAMESPACE = 'k8s.io';
 /** Any image does for the sandbox: wasmts never runs its entrypoint (here a Linux ELF, like pause). */
@@ -142,16 +143,6 @@ function parseCriLog(text: string): { stdout: string; stderr: string } {
     streams[stream] += tag === 'F' ? `${content}\n` : content;
   }
   return streams;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** Running, as opposed to gone or a zombie its reaper (containerd, a subreaper) has not collected yet. */

@@ -5,11 +5,11 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PrivateContainerd, WASMTS_RUNTIME } from '../support/containerd.js';
 import { IMAGES_DIR, REPO_ROOT } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
+import { until } from '../support/until.js';
 
 const ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
 
@@ -32,16 +32,6 @@ async function spares(): Promise<Spare[]> {
     found.push({ pid: Number(entry), containerd: value('WASMTS_SPARE_CONTAINERD'), network: value('WASMTS_SPARE_NETWORK') });
   }
   return found;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 const started: PrivateContainerd[] = [];

@@ -9,6 +9,17 @@ import { Probe, fifoFromWriter, fifoToCollector, fifoWithIdleReader, tempDir } f
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Reads stdin (fd 0) in 16 KiB reads until end of file; every read must succeed. */
+async function readToEnd(probe: Probe): Promise<string> {
+  let received = '';
+  for (;;) {
+    const [errno, text] = await probe.read(0, 16 * 1024);
+    expect(errno).toBe(0);
+    if (text === '') return received;
+    received += text;
+  }
+}
+
 describe('streams', () => {
   it('gives the guest every byte still in the stdin pipe when stdin is closed (CloseIO), then end of file', async () => {
     const input = fifoFromWriter(tempDir());
@@ -16,13 +27,7 @@ describe('streams', () => {
     const sent = 'abcdefgh'.repeat(6 * 1024); // 48 KiB, all of it in the pipe before the guest reads
     await new Promise<void>((resolve) => input.writer.write(sent, () => resolve()));
     probe.host.closeStdin();
-    let received = '';
-    for (;;) {
-      const [errno, text] = await probe.read(0, 16 * 1024);
-      expect(errno).toBe(0);
-      if (text === '') break;
-      received += text;
-    }
+    const received = await readToEnd(probe);
     expect(received).toBe(sent);
     input.writer.destroy();
     await probe.host.close();
@@ -38,13 +43,7 @@ describe('streams', () => {
     input.writer.write(sent);
     await delay(100);
     probe.host.closeStdin();
-    let received = '';
-    for (;;) {
-      const [errno, text] = await probe.read(0, 16 * 1024);
-      expect(errno).toBe(0);
-      if (text === '') break;
-      received += text;
-    }
+    const received = await readToEnd(probe);
     expect(received.length).toBe(sent.length);
     expect(received === sent).toBe(true);
     input.writer.destroy();
