@@ -4822,6 +4822,110 @@ export namespace containerd {
         }
 
         /**
+         * Properties of a Descriptor.
+         * @deprecated Use containerd.types.Descriptor.$Properties instead.
+         */
+        interface IDescriptor extends containerd.types.Descriptor.$Properties {
+        }
+
+        /** Represents a Descriptor. */
+        class Descriptor {
+
+            /**
+             * Constructs a new Descriptor.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: containerd.types.Descriptor.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Descriptor mediaType. */
+            mediaType: string;
+
+            /** Descriptor digest. */
+            digest: string;
+
+            /** Descriptor size. */
+            size: number;
+
+            /** Descriptor annotations. */
+            annotations: { [k: string]: string };
+
+            /**
+             * Creates a new Descriptor instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Descriptor instance
+             */
+            static create(properties: containerd.types.Descriptor.$Shape): containerd.types.Descriptor & containerd.types.Descriptor.$Shape;
+            static create(properties?: containerd.types.Descriptor.$Properties): containerd.types.Descriptor;
+
+            /**
+             * Encodes the specified Descriptor message. Does not implicitly {@link containerd.types.Descriptor.verify|verify} messages.
+             * @param message Descriptor message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: containerd.types.Descriptor.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Descriptor message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {containerd.types.Descriptor & containerd.types.Descriptor.$Shape} Descriptor
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.types.Descriptor & containerd.types.Descriptor.$Shape;
+
+            /**
+             * Creates a Descriptor message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Descriptor
+             */
+            static fromObject(object: { [k: string]: any }): containerd.types.Descriptor;
+
+            /**
+             * Creates a plain object from a Descriptor message. Also converts values to other types if specified.
+             * @param message Descriptor
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: containerd.types.Descriptor, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Descriptor to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace Descriptor {
+
+            /** Properties of a Descriptor. */
+            interface $Properties {
+
+                /** Descriptor mediaType */
+                mediaType?: (string|null);
+
+                /** Descriptor digest */
+                digest?: (string|null);
+
+                /** Descriptor size */
+                size?: (number|null);
+
+                /** Descriptor annotations */
+                annotations?: ({ [k: string]: string }|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a Descriptor. */
+            type $Shape = containerd.types.Descriptor.$Properties;
+        }
+
+        /**
          * Properties of an Envelope.
          * @deprecated Use containerd.types.Envelope.$Properties instead.
          */
@@ -11690,6 +11794,912 @@ export namespace containerd {
 
     /** Namespace services. */
     namespace services {
+
+        /** Namespace containers. */
+        namespace containers {
+
+            /** Namespace v1. */
+            namespace v1 {
+
+                /**
+                 * Properties of a Container.
+                 * @deprecated Use containerd.services.containers.v1.Container.$Properties instead.
+                 */
+                interface IContainer extends containerd.services.containers.v1.Container.$Properties {
+                }
+
+                /** Represents a Container. */
+                class Container {
+
+                    /**
+                     * Constructs a new Container.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.containers.v1.Container.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Container id. */
+                    id: string;
+
+                    /** Container labels. */
+                    labels: { [k: string]: string };
+
+                    /** Container image. */
+                    image: string;
+
+                    /** Container runtime. */
+                    runtime?: (containerd.services.containers.v1.Container.Runtime.$Properties|null);
+
+                    /** Container spec. */
+                    spec?: (google.protobuf.Any.$Properties|null);
+
+                    /** Container snapshotter. */
+                    snapshotter: string;
+
+                    /** Container snapshotKey. */
+                    snapshotKey: string;
+
+                    /** Container createdAt. */
+                    createdAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                    /** Container updatedAt. */
+                    updatedAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                    /** Container extensions. */
+                    extensions: { [k: string]: google.protobuf.Any.$Properties };
+
+                    /** Container sandbox. */
+                    sandbox: string;
+
+                    /**
+                     * Creates a new Container instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Container instance
+                     */
+                    static create(properties: containerd.services.containers.v1.Container.$Shape): containerd.services.containers.v1.Container & containerd.services.containers.v1.Container.$Shape;
+                    static create(properties?: containerd.services.containers.v1.Container.$Properties): containerd.services.containers.v1.Container;
+
+                    /**
+                     * Encodes the specified Container message. Does not implicitly {@link containerd.services.containers.v1.Container.verify|verify} messages.
+                     * @param message Container message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.containers.v1.Container.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a Container message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.containers.v1.Container & containerd.services.containers.v1.Container.$Shape} Container
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.containers.v1.Container & containerd.services.containers.v1.Container.$Shape;
+
+                    /**
+                     * Creates a Container message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns Container
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.containers.v1.Container;
+
+                    /**
+                     * Creates a plain object from a Container message. Also converts values to other types if specified.
+                     * @param message Container
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.containers.v1.Container, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this Container to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace Container {
+
+                    /** Properties of a Container. */
+                    interface $Properties {
+
+                        /** Container id */
+                        id?: (string|null);
+
+                        /** Container labels */
+                        labels?: ({ [k: string]: string }|null);
+
+                        /** Container image */
+                        image?: (string|null);
+
+                        /** Container runtime */
+                        runtime?: (containerd.services.containers.v1.Container.Runtime.$Properties|null);
+
+                        /** Container spec */
+                        spec?: (google.protobuf.Any.$Properties|null);
+
+                        /** Container snapshotter */
+                        snapshotter?: (string|null);
+
+                        /** Container snapshotKey */
+                        snapshotKey?: (string|null);
+
+                        /** Container createdAt */
+                        createdAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                        /** Container updatedAt */
+                        updatedAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                        /** Container extensions */
+                        extensions?: ({ [k: string]: google.protobuf.Any.$Properties }|null);
+
+                        /** Container sandbox */
+                        sandbox?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a Container. */
+                    type $Shape = containerd.services.containers.v1.Container.$Properties;
+
+                    /**
+                     * Properties of a Runtime.
+                     * @deprecated Use containerd.services.containers.v1.Container.Runtime.$Properties instead.
+                     */
+                    interface IRuntime extends containerd.services.containers.v1.Container.Runtime.$Properties {
+                    }
+
+                    /** Represents a Runtime. */
+                    class Runtime {
+
+                        /**
+                         * Constructs a new Runtime.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: containerd.services.containers.v1.Container.Runtime.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** Runtime name. */
+                        name: string;
+
+                        /** Runtime options. */
+                        options?: (google.protobuf.Any.$Properties|null);
+
+                        /**
+                         * Creates a new Runtime instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns Runtime instance
+                         */
+                        static create(properties: containerd.services.containers.v1.Container.Runtime.$Shape): containerd.services.containers.v1.Container.Runtime & containerd.services.containers.v1.Container.Runtime.$Shape;
+                        static create(properties?: containerd.services.containers.v1.Container.Runtime.$Properties): containerd.services.containers.v1.Container.Runtime;
+
+                        /**
+                         * Encodes the specified Runtime message. Does not implicitly {@link containerd.services.containers.v1.Container.Runtime.verify|verify} messages.
+                         * @param message Runtime message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: containerd.services.containers.v1.Container.Runtime.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes a Runtime message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {containerd.services.containers.v1.Container.Runtime & containerd.services.containers.v1.Container.Runtime.$Shape} Runtime
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.containers.v1.Container.Runtime & containerd.services.containers.v1.Container.Runtime.$Shape;
+
+                        /**
+                         * Creates a Runtime message from a plain object. Also converts values to their respective internal types.
+                         * @param object Plain object
+                         * @returns Runtime
+                         */
+                        static fromObject(object: { [k: string]: any }): containerd.services.containers.v1.Container.Runtime;
+
+                        /**
+                         * Creates a plain object from a Runtime message. Also converts values to other types if specified.
+                         * @param message Runtime
+                         * @param [options] Conversion options
+                         * @returns Plain object
+                         */
+                        static toObject(message: containerd.services.containers.v1.Container.Runtime, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                        /**
+                         * Converts this Runtime to JSON.
+                         * @returns JSON object
+                         */
+                        toJSON(): { [k: string]: any };
+                    }
+
+                    namespace Runtime {
+
+                        /** Properties of a Runtime. */
+                        interface $Properties {
+
+                            /** Runtime name */
+                            name?: (string|null);
+
+                            /** Runtime options */
+                            options?: (google.protobuf.Any.$Properties|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of a Runtime. */
+                        type $Shape = containerd.services.containers.v1.Container.Runtime.$Properties;
+                    }
+                }
+
+                /**
+                 * Properties of a GetContainerRequest.
+                 * @deprecated Use containerd.services.containers.v1.GetContainerRequest.$Properties instead.
+                 */
+                interface IGetContainerRequest extends containerd.services.containers.v1.GetContainerRequest.$Properties {
+                }
+
+                /** Represents a GetContainerRequest. */
+                class GetContainerRequest {
+
+                    /**
+                     * Constructs a new GetContainerRequest.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.containers.v1.GetContainerRequest.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** GetContainerRequest id. */
+                    id: string;
+
+                    /**
+                     * Creates a new GetContainerRequest instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns GetContainerRequest instance
+                     */
+                    static create(properties: containerd.services.containers.v1.GetContainerRequest.$Shape): containerd.services.containers.v1.GetContainerRequest & containerd.services.containers.v1.GetContainerRequest.$Shape;
+                    static create(properties?: containerd.services.containers.v1.GetContainerRequest.$Properties): containerd.services.containers.v1.GetContainerRequest;
+
+                    /**
+                     * Encodes the specified GetContainerRequest message. Does not implicitly {@link containerd.services.containers.v1.GetContainerRequest.verify|verify} messages.
+                     * @param message GetContainerRequest message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.containers.v1.GetContainerRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a GetContainerRequest message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.containers.v1.GetContainerRequest & containerd.services.containers.v1.GetContainerRequest.$Shape} GetContainerRequest
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.containers.v1.GetContainerRequest & containerd.services.containers.v1.GetContainerRequest.$Shape;
+
+                    /**
+                     * Creates a GetContainerRequest message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns GetContainerRequest
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.containers.v1.GetContainerRequest;
+
+                    /**
+                     * Creates a plain object from a GetContainerRequest message. Also converts values to other types if specified.
+                     * @param message GetContainerRequest
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.containers.v1.GetContainerRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this GetContainerRequest to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace GetContainerRequest {
+
+                    /** Properties of a GetContainerRequest. */
+                    interface $Properties {
+
+                        /** GetContainerRequest id */
+                        id?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a GetContainerRequest. */
+                    type $Shape = containerd.services.containers.v1.GetContainerRequest.$Properties;
+                }
+
+                /**
+                 * Properties of a GetContainerResponse.
+                 * @deprecated Use containerd.services.containers.v1.GetContainerResponse.$Properties instead.
+                 */
+                interface IGetContainerResponse extends containerd.services.containers.v1.GetContainerResponse.$Properties {
+                }
+
+                /** Represents a GetContainerResponse. */
+                class GetContainerResponse {
+
+                    /**
+                     * Constructs a new GetContainerResponse.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.containers.v1.GetContainerResponse.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** GetContainerResponse container. */
+                    container?: (containerd.services.containers.v1.Container.$Properties|null);
+
+                    /**
+                     * Creates a new GetContainerResponse instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns GetContainerResponse instance
+                     */
+                    static create(properties: containerd.services.containers.v1.GetContainerResponse.$Shape): containerd.services.containers.v1.GetContainerResponse & containerd.services.containers.v1.GetContainerResponse.$Shape;
+                    static create(properties?: containerd.services.containers.v1.GetContainerResponse.$Properties): containerd.services.containers.v1.GetContainerResponse;
+
+                    /**
+                     * Encodes the specified GetContainerResponse message. Does not implicitly {@link containerd.services.containers.v1.GetContainerResponse.verify|verify} messages.
+                     * @param message GetContainerResponse message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.containers.v1.GetContainerResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a GetContainerResponse message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.containers.v1.GetContainerResponse & containerd.services.containers.v1.GetContainerResponse.$Shape} GetContainerResponse
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.containers.v1.GetContainerResponse & containerd.services.containers.v1.GetContainerResponse.$Shape;
+
+                    /**
+                     * Creates a GetContainerResponse message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns GetContainerResponse
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.containers.v1.GetContainerResponse;
+
+                    /**
+                     * Creates a plain object from a GetContainerResponse message. Also converts values to other types if specified.
+                     * @param message GetContainerResponse
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.containers.v1.GetContainerResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this GetContainerResponse to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace GetContainerResponse {
+
+                    /** Properties of a GetContainerResponse. */
+                    interface $Properties {
+
+                        /** GetContainerResponse container */
+                        container?: (containerd.services.containers.v1.Container.$Properties|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a GetContainerResponse. */
+                    type $Shape = containerd.services.containers.v1.GetContainerResponse.$Properties;
+                }
+            }
+        }
+
+        /** Namespace content. */
+        namespace content {
+
+            /** Namespace v1. */
+            namespace v1 {
+
+                /**
+                 * Properties of a ReadContentRequest.
+                 * @deprecated Use containerd.services.content.v1.ReadContentRequest.$Properties instead.
+                 */
+                interface IReadContentRequest extends containerd.services.content.v1.ReadContentRequest.$Properties {
+                }
+
+                /** Represents a ReadContentRequest. */
+                class ReadContentRequest {
+
+                    /**
+                     * Constructs a new ReadContentRequest.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.content.v1.ReadContentRequest.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ReadContentRequest digest. */
+                    digest: string;
+
+                    /** ReadContentRequest offset. */
+                    offset: number;
+
+                    /** ReadContentRequest size. */
+                    size: number;
+
+                    /**
+                     * Creates a new ReadContentRequest instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ReadContentRequest instance
+                     */
+                    static create(properties: containerd.services.content.v1.ReadContentRequest.$Shape): containerd.services.content.v1.ReadContentRequest & containerd.services.content.v1.ReadContentRequest.$Shape;
+                    static create(properties?: containerd.services.content.v1.ReadContentRequest.$Properties): containerd.services.content.v1.ReadContentRequest;
+
+                    /**
+                     * Encodes the specified ReadContentRequest message. Does not implicitly {@link containerd.services.content.v1.ReadContentRequest.verify|verify} messages.
+                     * @param message ReadContentRequest message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.content.v1.ReadContentRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a ReadContentRequest message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.content.v1.ReadContentRequest & containerd.services.content.v1.ReadContentRequest.$Shape} ReadContentRequest
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.content.v1.ReadContentRequest & containerd.services.content.v1.ReadContentRequest.$Shape;
+
+                    /**
+                     * Creates a ReadContentRequest message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns ReadContentRequest
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.content.v1.ReadContentRequest;
+
+                    /**
+                     * Creates a plain object from a ReadContentRequest message. Also converts values to other types if specified.
+                     * @param message ReadContentRequest
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.content.v1.ReadContentRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this ReadContentRequest to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace ReadContentRequest {
+
+                    /** Properties of a ReadContentRequest. */
+                    interface $Properties {
+
+                        /** ReadContentRequest digest */
+                        digest?: (string|null);
+
+                        /** ReadContentRequest offset */
+                        offset?: (number|null);
+
+                        /** ReadContentRequest size */
+                        size?: (number|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a ReadContentRequest. */
+                    type $Shape = containerd.services.content.v1.ReadContentRequest.$Properties;
+                }
+
+                /**
+                 * Properties of a ReadContentResponse.
+                 * @deprecated Use containerd.services.content.v1.ReadContentResponse.$Properties instead.
+                 */
+                interface IReadContentResponse extends containerd.services.content.v1.ReadContentResponse.$Properties {
+                }
+
+                /** Represents a ReadContentResponse. */
+                class ReadContentResponse {
+
+                    /**
+                     * Constructs a new ReadContentResponse.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.content.v1.ReadContentResponse.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ReadContentResponse offset. */
+                    offset: number;
+
+                    /** ReadContentResponse data. */
+                    data: Uint8Array;
+
+                    /**
+                     * Creates a new ReadContentResponse instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ReadContentResponse instance
+                     */
+                    static create(properties: containerd.services.content.v1.ReadContentResponse.$Shape): containerd.services.content.v1.ReadContentResponse & containerd.services.content.v1.ReadContentResponse.$Shape;
+                    static create(properties?: containerd.services.content.v1.ReadContentResponse.$Properties): containerd.services.content.v1.ReadContentResponse;
+
+                    /**
+                     * Encodes the specified ReadContentResponse message. Does not implicitly {@link containerd.services.content.v1.ReadContentResponse.verify|verify} messages.
+                     * @param message ReadContentResponse message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.content.v1.ReadContentResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a ReadContentResponse message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.content.v1.ReadContentResponse & containerd.services.content.v1.ReadContentResponse.$Shape} ReadContentResponse
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.content.v1.ReadContentResponse & containerd.services.content.v1.ReadContentResponse.$Shape;
+
+                    /**
+                     * Creates a ReadContentResponse message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns ReadContentResponse
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.content.v1.ReadContentResponse;
+
+                    /**
+                     * Creates a plain object from a ReadContentResponse message. Also converts values to other types if specified.
+                     * @param message ReadContentResponse
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.content.v1.ReadContentResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this ReadContentResponse to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace ReadContentResponse {
+
+                    /** Properties of a ReadContentResponse. */
+                    interface $Properties {
+
+                        /** ReadContentResponse offset */
+                        offset?: (number|null);
+
+                        /** ReadContentResponse data */
+                        data?: (Uint8Array|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a ReadContentResponse. */
+                    type $Shape = containerd.services.content.v1.ReadContentResponse.$Properties;
+                }
+            }
+        }
+
+        /** Namespace images. */
+        namespace images {
+
+            /** Namespace v1. */
+            namespace v1 {
+
+                /**
+                 * Properties of an Image.
+                 * @deprecated Use containerd.services.images.v1.Image.$Properties instead.
+                 */
+                interface IImage extends containerd.services.images.v1.Image.$Properties {
+                }
+
+                /** Represents an Image. */
+                class Image {
+
+                    /**
+                     * Constructs a new Image.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.images.v1.Image.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Image name. */
+                    name: string;
+
+                    /** Image labels. */
+                    labels: { [k: string]: string };
+
+                    /** Image target. */
+                    target?: (containerd.types.Descriptor.$Properties|null);
+
+                    /** Image createdAt. */
+                    createdAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                    /** Image updatedAt. */
+                    updatedAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                    /**
+                     * Creates a new Image instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Image instance
+                     */
+                    static create(properties: containerd.services.images.v1.Image.$Shape): containerd.services.images.v1.Image & containerd.services.images.v1.Image.$Shape;
+                    static create(properties?: containerd.services.images.v1.Image.$Properties): containerd.services.images.v1.Image;
+
+                    /**
+                     * Encodes the specified Image message. Does not implicitly {@link containerd.services.images.v1.Image.verify|verify} messages.
+                     * @param message Image message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.images.v1.Image.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes an Image message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.images.v1.Image & containerd.services.images.v1.Image.$Shape} Image
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.images.v1.Image & containerd.services.images.v1.Image.$Shape;
+
+                    /**
+                     * Creates an Image message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns Image
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.images.v1.Image;
+
+                    /**
+                     * Creates a plain object from an Image message. Also converts values to other types if specified.
+                     * @param message Image
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.images.v1.Image, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this Image to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace Image {
+
+                    /** Properties of an Image. */
+                    interface $Properties {
+
+                        /** Image name */
+                        name?: (string|null);
+
+                        /** Image labels */
+                        labels?: ({ [k: string]: string }|null);
+
+                        /** Image target */
+                        target?: (containerd.types.Descriptor.$Properties|null);
+
+                        /** Image createdAt */
+                        createdAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                        /** Image updatedAt */
+                        updatedAt?: (google.protobuf.Timestamp.$Properties|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of an Image. */
+                    type $Shape = containerd.services.images.v1.Image.$Properties;
+                }
+
+                /**
+                 * Properties of a GetImageRequest.
+                 * @deprecated Use containerd.services.images.v1.GetImageRequest.$Properties instead.
+                 */
+                interface IGetImageRequest extends containerd.services.images.v1.GetImageRequest.$Properties {
+                }
+
+                /** Represents a GetImageRequest. */
+                class GetImageRequest {
+
+                    /**
+                     * Constructs a new GetImageRequest.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.images.v1.GetImageRequest.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** GetImageRequest name. */
+                    name: string;
+
+                    /**
+                     * Creates a new GetImageRequest instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns GetImageRequest instance
+                     */
+                    static create(properties: containerd.services.images.v1.GetImageRequest.$Shape): containerd.services.images.v1.GetImageRequest & containerd.services.images.v1.GetImageRequest.$Shape;
+                    static create(properties?: containerd.services.images.v1.GetImageRequest.$Properties): containerd.services.images.v1.GetImageRequest;
+
+                    /**
+                     * Encodes the specified GetImageRequest message. Does not implicitly {@link containerd.services.images.v1.GetImageRequest.verify|verify} messages.
+                     * @param message GetImageRequest message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.images.v1.GetImageRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a GetImageRequest message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.images.v1.GetImageRequest & containerd.services.images.v1.GetImageRequest.$Shape} GetImageRequest
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.images.v1.GetImageRequest & containerd.services.images.v1.GetImageRequest.$Shape;
+
+                    /**
+                     * Creates a GetImageRequest message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns GetImageRequest
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.images.v1.GetImageRequest;
+
+                    /**
+                     * Creates a plain object from a GetImageRequest message. Also converts values to other types if specified.
+                     * @param message GetImageRequest
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.images.v1.GetImageRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this GetImageRequest to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace GetImageRequest {
+
+                    /** Properties of a GetImageRequest. */
+                    interface $Properties {
+
+                        /** GetImageRequest name */
+                        name?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a GetImageRequest. */
+                    type $Shape = containerd.services.images.v1.GetImageRequest.$Properties;
+                }
+
+                /**
+                 * Properties of a GetImageResponse.
+                 * @deprecated Use containerd.services.images.v1.GetImageResponse.$Properties instead.
+                 */
+                interface IGetImageResponse extends containerd.services.images.v1.GetImageResponse.$Properties {
+                }
+
+                /** Represents a GetImageResponse. */
+                class GetImageResponse {
+
+                    /**
+                     * Constructs a new GetImageResponse.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: containerd.services.images.v1.GetImageResponse.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** GetImageResponse image. */
+                    image?: (containerd.services.images.v1.Image.$Properties|null);
+
+                    /**
+                     * Creates a new GetImageResponse instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns GetImageResponse instance
+                     */
+                    static create(properties: containerd.services.images.v1.GetImageResponse.$Shape): containerd.services.images.v1.GetImageResponse & containerd.services.images.v1.GetImageResponse.$Shape;
+                    static create(properties?: containerd.services.images.v1.GetImageResponse.$Properties): containerd.services.images.v1.GetImageResponse;
+
+                    /**
+                     * Encodes the specified GetImageResponse message. Does not implicitly {@link containerd.services.images.v1.GetImageResponse.verify|verify} messages.
+                     * @param message GetImageResponse message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: containerd.services.images.v1.GetImageResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a GetImageResponse message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {containerd.services.images.v1.GetImageResponse & containerd.services.images.v1.GetImageResponse.$Shape} GetImageResponse
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.images.v1.GetImageResponse & containerd.services.images.v1.GetImageResponse.$Shape;
+
+                    /**
+                     * Creates a GetImageResponse message from a plain object. Also converts values to their respective internal types.
+                     * @param object Plain object
+                     * @returns GetImageResponse
+                     */
+                    static fromObject(object: { [k: string]: any }): containerd.services.images.v1.GetImageResponse;
+
+                    /**
+                     * Creates a plain object from a GetImageResponse message. Also converts values to other types if specified.
+                     * @param message GetImageResponse
+                     * @param [options] Conversion options
+                     * @returns Plain object
+                     */
+                    static toObject(message: containerd.services.images.v1.GetImageResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                    /**
+                     * Converts this GetImageResponse to JSON.
+                     * @returns JSON object
+                     */
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace GetImageResponse {
+
+                    /** Properties of a GetImageResponse. */
+                    interface $Properties {
+
+                        /** GetImageResponse image */
+                        image?: (containerd.services.images.v1.Image.$Properties|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a GetImageResponse. */
+                    type $Shape = containerd.services.images.v1.GetImageResponse.$Properties;
+                }
+            }
+        }
 
         /** Namespace events. */
         namespace events {

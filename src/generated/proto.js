@@ -11224,6 +11224,242 @@ export const containerd = $root.containerd = (() => {
             return ActivationInfo;
         })();
 
+        types.Descriptor = (function() {
+
+            const Descriptor = function (properties) {
+                this.annotations = {};
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Descriptor.prototype.mediaType = "";
+            Descriptor.prototype.digest = "";
+            Descriptor.prototype.size = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+            Descriptor.prototype.annotations = $util.emptyObject;
+
+            Descriptor.create = function(properties) {
+                return new Descriptor(properties);
+            };
+
+            Descriptor.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.mediaType != null && $Object.hasOwnProperty.call(message, "mediaType") && message.mediaType !== "")
+                    writer.uint32(10).string(message.mediaType);
+                if (message.digest != null && $Object.hasOwnProperty.call(message, "digest") && message.digest !== "")
+                    writer.uint32(18).string(message.digest);
+                if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
+                    writer.uint32(24).int64(message.size);
+                if (message.annotations != null && $Object.hasOwnProperty.call(message, "annotations"))
+                    for (let keys = $Object.keys(message.annotations), i = 0; i < keys.length; ++i)
+                        writer.uint32(42).fork().uint32(10).string(keys[i]).uint32(18).string(message.annotations[keys[i]]).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Descriptor.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, key, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.containerd.types.Descriptor();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.mediaType = value;
+                            else
+                                delete message.mediaType;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.digest = value;
+                            else
+                                delete message.digest;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.size = value;
+                            else
+                                delete message.size;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.annotations === $util.emptyObject)
+                                message.annotations = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = "";
+                            value = "";
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 2)
+                                        break;
+                                    key = reader.stringVerify();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 2)
+                                        break;
+                                    value = reader.stringVerify();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            if (key === "__proto__")
+                                $util.makeProp(message.annotations, key);
+                            message.annotations[key] = value;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            Descriptor.fromObject = function (object, _depth) {
+                if (object instanceof $root.containerd.types.Descriptor)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".containerd.types.Descriptor: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.containerd.types.Descriptor();
+                if (object.mediaType != null)
+                    if (typeof object.mediaType !== "string" || object.mediaType.length)
+                        message.mediaType = $String(object.mediaType);
+                if (object.digest != null)
+                    if (typeof object.digest !== "string" || object.digest.length)
+                        message.digest = $String(object.digest);
+                if (object.size != null)
+                    if (typeof object.size === "object" ? object.size.low || object.size.high : $Number(object.size) !== 0)
+                        if ($util.Long)
+                            message.size = $util.Long.fromValue(object.size, false);
+                        else if (typeof object.size === "string")
+                            message.size = $parseInt(object.size, 10);
+                        else if (typeof object.size === "number")
+                            message.size = object.size;
+                        else if (typeof object.size === "object")
+                            message.size = new $util.LongBits(object.size.low >>> 0, object.size.high >>> 0).toNumber();
+                if (object.annotations) {
+                    if (!$util.isObject(object.annotations))
+                        throw $TypeError(".containerd.types.Descriptor.annotations: object expected");
+                    message.annotations = {};
+                    for (let keys = $Object.keys(object.annotations), i = 0; i < keys.length; ++i) {
+                        if (keys[i] === "__proto__")
+                            $util.makeProp(message.annotations, keys[i]);
+                        message.annotations[keys[i]] = $String(object.annotations[keys[i]]);
+                    }
+                }
+                return message;
+            };
+
+            Descriptor.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.objects || options.defaults)
+                    object.annotations = {};
+                if (options.defaults) {
+                    object.mediaType = "";
+                    object.digest = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.size = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.size = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.mediaType != null && $Object.hasOwnProperty.call(message, "mediaType"))
+                    object.mediaType = message.mediaType;
+                if (message.digest != null && $Object.hasOwnProperty.call(message, "digest"))
+                    object.digest = message.digest;
+                if (message.size != null && $Object.hasOwnProperty.call(message, "size"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.size = typeof message.size === "number" ? $BigInt(message.size) : $util.Long.fromBits(message.size.low >>> 0, message.size.high >>> 0, false).toBigInt();
+                    else if (typeof message.size === "number")
+                        object.size = options.longs === $String ? $String(message.size) : message.size;
+                    else
+                        object.size = options.longs === $String ? $util.Long.prototype.toString.call(message.size) : options.longs === $Number ? new $util.LongBits(message.size.low >>> 0, message.size.high >>> 0).toNumber() : message.size;
+                let keys2;
+                if (message.annotations && (keys2 = $Object.keys(message.annotations)).length) {
+                    object.annotations = {};
+                    for (let j = 0; j < keys2.length; ++j) {
+                        if (keys2[j] === "__proto__")
+                            $util.makeProp(object.annotations, keys2[j]);
+                        object.annotations[keys2[j]] = message.annotations[keys2[j]];
+                    }
+                }
+                return object;
+            };
+
+            Descriptor.prototype.toJSON = function() {
+                return Descriptor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return Descriptor;
+        })();
+
         types.Envelope = (function() {
 
             const Envelope = function (properties) {
@@ -21743,6 +21979,1648 @@ export const containerd = $root.containerd = (() => {
     containerd.services = (function() {
 
         const services = {};
+
+        services.containers = (function() {
+
+            const containers = {};
+
+            containers.v1 = (function() {
+
+                const v1 = {};
+
+                v1.Container = (function() {
+
+                    const Container = function (properties) {
+                        this.labels = {};
+                        this.extensions = {};
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    Container.prototype.id = "";
+                    Container.prototype.labels = $util.emptyObject;
+                    Container.prototype.image = "";
+                    Container.prototype.runtime = null;
+                    Container.prototype.spec = null;
+                    Container.prototype.snapshotter = "";
+                    Container.prototype.snapshotKey = "";
+                    Container.prototype.createdAt = null;
+                    Container.prototype.updatedAt = null;
+                    Container.prototype.extensions = $util.emptyObject;
+                    Container.prototype.sandbox = "";
+
+                    Container.create = function(properties) {
+                        return new Container(properties);
+                    };
+
+                    Container.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id !== "")
+                            writer.uint32(10).string(message.id);
+                        if (message.labels != null && $Object.hasOwnProperty.call(message, "labels"))
+                            for (let keys = $Object.keys(message.labels), i = 0; i < keys.length; ++i)
+                                writer.uint32(18).fork().uint32(10).string(keys[i]).uint32(18).string(message.labels[keys[i]]).ldelim();
+                        if (message.image != null && $Object.hasOwnProperty.call(message, "image") && message.image !== "")
+                            writer.uint32(26).string(message.image);
+                        if (message.runtime != null && $Object.hasOwnProperty.call(message, "runtime"))
+                            $root.containerd.services.containers.v1.Container.Runtime.encode(message.runtime, writer.uint32(34).fork(), _depth + 1).ldelim();
+                        if (message.spec != null && $Object.hasOwnProperty.call(message, "spec"))
+                            $root.google.protobuf.Any.encode(message.spec, writer.uint32(42).fork(), _depth + 1).ldelim();
+                        if (message.snapshotter != null && $Object.hasOwnProperty.call(message, "snapshotter") && message.snapshotter !== "")
+                            writer.uint32(50).string(message.snapshotter);
+                        if (message.snapshotKey != null && $Object.hasOwnProperty.call(message, "snapshotKey") && message.snapshotKey !== "")
+                            writer.uint32(58).string(message.snapshotKey);
+                        if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt"))
+                            $root.google.protobuf.Timestamp.encode(message.createdAt, writer.uint32(66).fork(), _depth + 1).ldelim();
+                        if (message.updatedAt != null && $Object.hasOwnProperty.call(message, "updatedAt"))
+                            $root.google.protobuf.Timestamp.encode(message.updatedAt, writer.uint32(74).fork(), _depth + 1).ldelim();
+                        if (message.extensions != null && $Object.hasOwnProperty.call(message, "extensions"))
+                            for (let keys = $Object.keys(message.extensions), i = 0; i < keys.length; ++i) {
+                                writer.uint32(82).fork().uint32(10).string(keys[i]);
+                                $root.google.protobuf.Any.encode(message.extensions[keys[i]], writer.uint32(18).fork(), _depth + 1).ldelim().ldelim();
+                            }
+                        if (message.sandbox != null && $Object.hasOwnProperty.call(message, "sandbox") && message.sandbox !== "")
+                            writer.uint32(90).string(message.sandbox);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    Container.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, key, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.containers.v1.Container();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.id = value;
+                                    else
+                                        delete message.id;
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if (message.labels === $util.emptyObject)
+                                        message.labels = {};
+                                    let end2 = reader.size() + reader.pos;
+                                    if (end2 > reader.len)
+                                        throw $RangeError("index out of range");
+                                    reader.len = end2;
+                                    key = "";
+                                    value = "";
+                                    while (reader.pos < end2) {
+                                        let tag2 = reader.tag();
+                                        wireType = tag2 & 7;
+                                        switch (tag2 >>>= 3) {
+                                        case 1:
+                                            if (wireType !== 2)
+                                                break;
+                                            key = reader.stringVerify();
+                                            continue;
+                                        case 2:
+                                            if (wireType !== 2)
+                                                break;
+                                            value = reader.stringVerify();
+                                            continue;
+                                        }
+                                        reader.skipType(wireType, _depth, tag2);
+                                    }
+                                    if (reader.pos !== end2)
+                                        throw $RangeError("index out of range");
+                                    reader.len = end;
+                                    if (key === "__proto__")
+                                        $util.makeProp(message.labels, key);
+                                    message.labels[key] = value;
+                                    continue;
+                                }
+                            case 3: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.image = value;
+                                    else
+                                        delete message.image;
+                                    continue;
+                                }
+                            case 4: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.runtime = $root.containerd.services.containers.v1.Container.Runtime.decode(reader, reader.size(), $undefined, _depth + 1, message.runtime);
+                                    continue;
+                                }
+                            case 5: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.spec = $root.google.protobuf.Any.decode(reader, reader.size(), $undefined, _depth + 1, message.spec);
+                                    continue;
+                                }
+                            case 6: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.snapshotter = value;
+                                    else
+                                        delete message.snapshotter;
+                                    continue;
+                                }
+                            case 7: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.snapshotKey = value;
+                                    else
+                                        delete message.snapshotKey;
+                                    continue;
+                                }
+                            case 8: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.createdAt = $root.google.protobuf.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.createdAt);
+                                    continue;
+                                }
+                            case 9: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.updatedAt = $root.google.protobuf.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.updatedAt);
+                                    continue;
+                                }
+                            case 10: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if (message.extensions === $util.emptyObject)
+                                        message.extensions = {};
+                                    let end2 = reader.size() + reader.pos;
+                                    if (end2 > reader.len)
+                                        throw $RangeError("index out of range");
+                                    reader.len = end2;
+                                    key = "";
+                                    value = null;
+                                    while (reader.pos < end2) {
+                                        let tag2 = reader.tag();
+                                        wireType = tag2 & 7;
+                                        switch (tag2 >>>= 3) {
+                                        case 1:
+                                            if (wireType !== 2)
+                                                break;
+                                            key = reader.stringVerify();
+                                            continue;
+                                        case 2:
+                                            if (wireType !== 2)
+                                                break;
+                                            value = $root.google.protobuf.Any.decode(reader, reader.size(), $undefined, _depth + 1, value);
+                                            continue;
+                                        }
+                                        reader.skipType(wireType, _depth, tag2);
+                                    }
+                                    if (reader.pos !== end2)
+                                        throw $RangeError("index out of range");
+                                    reader.len = end;
+                                    if (key === "__proto__")
+                                        $util.makeProp(message.extensions, key);
+                                    message.extensions[key] = value || new $root.google.protobuf.Any();
+                                    continue;
+                                }
+                            case 11: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.sandbox = value;
+                                    else
+                                        delete message.sandbox;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    Container.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.containers.v1.Container)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.containers.v1.Container: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.containers.v1.Container();
+                        if (object.id != null)
+                            if (typeof object.id !== "string" || object.id.length)
+                                message.id = $String(object.id);
+                        if (object.labels) {
+                            if (!$util.isObject(object.labels))
+                                throw $TypeError(".containerd.services.containers.v1.Container.labels: object expected");
+                            message.labels = {};
+                            for (let keys = $Object.keys(object.labels), i = 0; i < keys.length; ++i) {
+                                if (keys[i] === "__proto__")
+                                    $util.makeProp(message.labels, keys[i]);
+                                message.labels[keys[i]] = $String(object.labels[keys[i]]);
+                            }
+                        }
+                        if (object.image != null)
+                            if (typeof object.image !== "string" || object.image.length)
+                                message.image = $String(object.image);
+                        if (object.runtime != null) {
+                            if (!$util.isObject(object.runtime))
+                                throw $TypeError(".containerd.services.containers.v1.Container.runtime: object expected");
+                            message.runtime = $root.containerd.services.containers.v1.Container.Runtime.fromObject(object.runtime, _depth + 1);
+                        }
+                        if (object.spec != null) {
+                            if (!$util.isObject(object.spec))
+                                throw $TypeError(".containerd.services.containers.v1.Container.spec: object expected");
+                            message.spec = $root.google.protobuf.Any.fromObject(object.spec, _depth + 1);
+                        }
+                        if (object.snapshotter != null)
+                            if (typeof object.snapshotter !== "string" || object.snapshotter.length)
+                                message.snapshotter = $String(object.snapshotter);
+                        if (object.snapshotKey != null)
+                            if (typeof object.snapshotKey !== "string" || object.snapshotKey.length)
+                                message.snapshotKey = $String(object.snapshotKey);
+                        if (object.createdAt != null) {
+                            if (!$util.isObject(object.createdAt))
+                                throw $TypeError(".containerd.services.containers.v1.Container.createdAt: object expected");
+                            message.createdAt = $root.google.protobuf.Timestamp.fromObject(object.createdAt, _depth + 1);
+                        }
+                        if (object.updatedAt != null) {
+                            if (!$util.isObject(object.updatedAt))
+                                throw $TypeError(".containerd.services.containers.v1.Container.updatedAt: object expected");
+                            message.updatedAt = $root.google.protobuf.Timestamp.fromObject(object.updatedAt, _depth + 1);
+                        }
+                        if (object.extensions) {
+                            if (!$util.isObject(object.extensions))
+                                throw $TypeError(".containerd.services.containers.v1.Container.extensions: object expected");
+                            message.extensions = {};
+                            for (let keys = $Object.keys(object.extensions), i = 0; i < keys.length; ++i) {
+                                if (keys[i] === "__proto__")
+                                    $util.makeProp(message.extensions, keys[i]);
+                                if (!$util.isObject(object.extensions[keys[i]]))
+                                    throw $TypeError(".containerd.services.containers.v1.Container.extensions: object expected");
+                                message.extensions[keys[i]] = $root.google.protobuf.Any.fromObject(object.extensions[keys[i]], _depth + 1);
+                            }
+                        }
+                        if (object.sandbox != null)
+                            if (typeof object.sandbox !== "string" || object.sandbox.length)
+                                message.sandbox = $String(object.sandbox);
+                        return message;
+                    };
+
+                    Container.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.objects || options.defaults) {
+                            object.labels = {};
+                            object.extensions = {};
+                        }
+                        if (options.defaults) {
+                            object.id = "";
+                            object.image = "";
+                            object.runtime = null;
+                            object.spec = null;
+                            object.snapshotter = "";
+                            object.snapshotKey = "";
+                            object.createdAt = null;
+                            object.updatedAt = null;
+                            object.sandbox = "";
+                        }
+                        if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
+                            object.id = message.id;
+                        let keys2;
+                        if (message.labels && (keys2 = $Object.keys(message.labels)).length) {
+                            object.labels = {};
+                            for (let j = 0; j < keys2.length; ++j) {
+                                if (keys2[j] === "__proto__")
+                                    $util.makeProp(object.labels, keys2[j]);
+                                object.labels[keys2[j]] = message.labels[keys2[j]];
+                            }
+                        }
+                        if (message.image != null && $Object.hasOwnProperty.call(message, "image"))
+                            object.image = message.image;
+                        if (message.runtime != null && $Object.hasOwnProperty.call(message, "runtime"))
+                            object.runtime = $root.containerd.services.containers.v1.Container.Runtime.toObject(message.runtime, options, _depth + 1);
+                        if (message.spec != null && $Object.hasOwnProperty.call(message, "spec"))
+                            object.spec = $root.google.protobuf.Any.toObject(message.spec, options, _depth + 1);
+                        if (message.snapshotter != null && $Object.hasOwnProperty.call(message, "snapshotter"))
+                            object.snapshotter = message.snapshotter;
+                        if (message.snapshotKey != null && $Object.hasOwnProperty.call(message, "snapshotKey"))
+                            object.snapshotKey = message.snapshotKey;
+                        if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt"))
+                            object.createdAt = $root.google.protobuf.Timestamp.toObject(message.createdAt, options, _depth + 1);
+                        if (message.updatedAt != null && $Object.hasOwnProperty.call(message, "updatedAt"))
+                            object.updatedAt = $root.google.protobuf.Timestamp.toObject(message.updatedAt, options, _depth + 1);
+                        if (message.extensions && (keys2 = $Object.keys(message.extensions)).length) {
+                            object.extensions = {};
+                            for (let j = 0; j < keys2.length; ++j) {
+                                if (keys2[j] === "__proto__")
+                                    $util.makeProp(object.extensions, keys2[j]);
+                                object.extensions[keys2[j]] = $root.google.protobuf.Any.toObject(message.extensions[keys2[j]], options, _depth + 1);
+                            }
+                        }
+                        if (message.sandbox != null && $Object.hasOwnProperty.call(message, "sandbox"))
+                            object.sandbox = message.sandbox;
+                        return object;
+                    };
+
+                    Container.prototype.toJSON = function() {
+                        return Container.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    Container.Runtime = (function() {
+
+                        const Runtime = function (properties) {
+                            if (properties)
+                                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                        this[keys[i]] = properties[keys[i]];
+                        };
+
+                        Runtime.prototype.name = "";
+                        Runtime.prototype.options = null;
+
+                        Runtime.create = function(properties) {
+                            return new Runtime(properties);
+                        };
+
+                        Runtime.encode = function (message, writer, _depth) {
+                            if (!writer)
+                                writer = $Writer.create();
+                            if (_depth === $undefined)
+                                _depth = 0;
+                            if (_depth > $util.recursionLimit)
+                                throw $Error("max depth exceeded");
+                            if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                                writer.uint32(10).string(message.name);
+                            if (message.options != null && $Object.hasOwnProperty.call(message, "options"))
+                                $root.google.protobuf.Any.encode(message.options, writer.uint32(18).fork(), _depth + 1).ldelim();
+                            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                                for (let i = 0; i < message.$unknowns.length; ++i)
+                                    writer.raw(message.$unknowns[i]);
+                            return writer;
+                        };
+
+                        Runtime.decode = function (reader, length, _end, _depth, _target) {
+                            if (!(reader instanceof $Reader))
+                                reader = $Reader.create(reader);
+                            if (_depth === $undefined)
+                                _depth = 0;
+                            if (_depth > $Reader.recursionLimit)
+                                throw $Error("max depth exceeded");
+                            let end, message, value;
+                            if (length === $undefined)
+                                end = reader.len;
+                            else {
+                                end = reader.pos + length;
+                                if (end > reader.len)
+                                    throw $RangeError("index out of range");
+                                length = reader.len;
+                                reader.len = end;
+                            }
+                            message = _target || new $root.containerd.services.containers.v1.Container.Runtime();
+                            while (reader.pos < end) {
+                                let start = reader.pos;
+                                let tag = reader.tag();
+                                if (tag === _end) {
+                                    _end = $undefined;
+                                    break;
+                                }
+                                let wireType = tag & 7;
+                                switch (tag >>>= 3) {
+                                case 1: {
+                                        if (wireType !== 2)
+                                            break;
+                                        if ((value = reader.stringVerify()).length)
+                                            message.name = value;
+                                        else
+                                            delete message.name;
+                                        continue;
+                                    }
+                                case 2: {
+                                        if (wireType !== 2)
+                                            break;
+                                        message.options = $root.google.protobuf.Any.decode(reader, reader.size(), $undefined, _depth + 1, message.options);
+                                        continue;
+                                    }
+                                }
+                                reader.skipType(wireType, _depth, tag);
+                                if (!reader.discardUnknown) {
+                                    $util.makeProp(message, "$unknowns", false);
+                                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                                }
+                            }
+                            if (length !== $undefined) {
+                                if (reader.pos !== end)
+                                    throw $RangeError("index out of range");
+                                reader.len = length;
+                            }
+                            if (_end !== $undefined)
+                                throw $Error("missing end group");
+                            return message;
+                        };
+
+                        Runtime.fromObject = function (object, _depth) {
+                            if (object instanceof $root.containerd.services.containers.v1.Container.Runtime)
+                                return object;
+                            if (!$util.isObject(object))
+                                throw $TypeError(".containerd.services.containers.v1.Container.Runtime: object expected");
+                            if (_depth === $undefined)
+                                _depth = 0;
+                            if (_depth > $util.recursionLimit)
+                                throw $Error("max depth exceeded");
+                            let message = new $root.containerd.services.containers.v1.Container.Runtime();
+                            if (object.name != null)
+                                if (typeof object.name !== "string" || object.name.length)
+                                    message.name = $String(object.name);
+                            if (object.options != null) {
+                                if (!$util.isObject(object.options))
+                                    throw $TypeError(".containerd.services.containers.v1.Container.Runtime.options: object expected");
+                                message.options = $root.google.protobuf.Any.fromObject(object.options, _depth + 1);
+                            }
+                            return message;
+                        };
+
+                        Runtime.toObject = function (message, options, _depth) {
+                            if (!options)
+                                options = {};
+                            if (_depth === $undefined)
+                                _depth = 0;
+                            if (_depth > $util.recursionLimit)
+                                throw $Error("max depth exceeded");
+                            let object = {};
+                            if (options.defaults) {
+                                object.name = "";
+                                object.options = null;
+                            }
+                            if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                                object.name = message.name;
+                            if (message.options != null && $Object.hasOwnProperty.call(message, "options"))
+                                object.options = $root.google.protobuf.Any.toObject(message.options, options, _depth + 1);
+                            return object;
+                        };
+
+                        Runtime.prototype.toJSON = function() {
+                            return Runtime.toObject(this, $protobuf.util.toJSONOptions);
+                        };
+
+                        return Runtime;
+                    })();
+
+                    return Container;
+                })();
+
+                v1.GetContainerRequest = (function() {
+
+                    const GetContainerRequest = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    GetContainerRequest.prototype.id = "";
+
+                    GetContainerRequest.create = function(properties) {
+                        return new GetContainerRequest(properties);
+                    };
+
+                    GetContainerRequest.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id !== "")
+                            writer.uint32(10).string(message.id);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    GetContainerRequest.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.containers.v1.GetContainerRequest();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.id = value;
+                                    else
+                                        delete message.id;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    GetContainerRequest.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.containers.v1.GetContainerRequest)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.containers.v1.GetContainerRequest: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.containers.v1.GetContainerRequest();
+                        if (object.id != null)
+                            if (typeof object.id !== "string" || object.id.length)
+                                message.id = $String(object.id);
+                        return message;
+                    };
+
+                    GetContainerRequest.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults)
+                            object.id = "";
+                        if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
+                            object.id = message.id;
+                        return object;
+                    };
+
+                    GetContainerRequest.prototype.toJSON = function() {
+                        return GetContainerRequest.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return GetContainerRequest;
+                })();
+
+                v1.GetContainerResponse = (function() {
+
+                    const GetContainerResponse = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    GetContainerResponse.prototype.container = null;
+
+                    GetContainerResponse.create = function(properties) {
+                        return new GetContainerResponse(properties);
+                    };
+
+                    GetContainerResponse.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.container != null && $Object.hasOwnProperty.call(message, "container"))
+                            $root.containerd.services.containers.v1.Container.encode(message.container, writer.uint32(10).fork(), _depth + 1).ldelim();
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    GetContainerResponse.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.containers.v1.GetContainerResponse();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.container = $root.containerd.services.containers.v1.Container.decode(reader, reader.size(), $undefined, _depth + 1, message.container);
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    GetContainerResponse.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.containers.v1.GetContainerResponse)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.containers.v1.GetContainerResponse: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.containers.v1.GetContainerResponse();
+                        if (object.container != null) {
+                            if (!$util.isObject(object.container))
+                                throw $TypeError(".containerd.services.containers.v1.GetContainerResponse.container: object expected");
+                            message.container = $root.containerd.services.containers.v1.Container.fromObject(object.container, _depth + 1);
+                        }
+                        return message;
+                    };
+
+                    GetContainerResponse.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults)
+                            object.container = null;
+                        if (message.container != null && $Object.hasOwnProperty.call(message, "container"))
+                            object.container = $root.containerd.services.containers.v1.Container.toObject(message.container, options, _depth + 1);
+                        return object;
+                    };
+
+                    GetContainerResponse.prototype.toJSON = function() {
+                        return GetContainerResponse.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return GetContainerResponse;
+                })();
+
+                return v1;
+            })();
+
+            return containers;
+        })();
+
+        services.content = (function() {
+
+            const content = {};
+
+            content.v1 = (function() {
+
+                const v1 = {};
+
+                v1.ReadContentRequest = (function() {
+
+                    const ReadContentRequest = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    ReadContentRequest.prototype.digest = "";
+                    ReadContentRequest.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                    ReadContentRequest.prototype.size = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                    ReadContentRequest.create = function(properties) {
+                        return new ReadContentRequest(properties);
+                    };
+
+                    ReadContentRequest.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.digest != null && $Object.hasOwnProperty.call(message, "digest") && message.digest !== "")
+                            writer.uint32(10).string(message.digest);
+                        if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && (typeof message.offset === "object" ? message.offset.low || message.offset.high : message.offset !== 0))
+                            writer.uint32(16).int64(message.offset);
+                        if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
+                            writer.uint32(24).int64(message.size);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    ReadContentRequest.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.content.v1.ReadContentRequest();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.digest = value;
+                                    else
+                                        delete message.digest;
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 0)
+                                        break;
+                                    if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                        message.offset = value;
+                                    else
+                                        delete message.offset;
+                                    continue;
+                                }
+                            case 3: {
+                                    if (wireType !== 0)
+                                        break;
+                                    if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                        message.size = value;
+                                    else
+                                        delete message.size;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    ReadContentRequest.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.content.v1.ReadContentRequest)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.content.v1.ReadContentRequest: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.content.v1.ReadContentRequest();
+                        if (object.digest != null)
+                            if (typeof object.digest !== "string" || object.digest.length)
+                                message.digest = $String(object.digest);
+                        if (object.offset != null)
+                            if (typeof object.offset === "object" ? object.offset.low || object.offset.high : $Number(object.offset) !== 0)
+                                if ($util.Long)
+                                    message.offset = $util.Long.fromValue(object.offset, false);
+                                else if (typeof object.offset === "string")
+                                    message.offset = $parseInt(object.offset, 10);
+                                else if (typeof object.offset === "number")
+                                    message.offset = object.offset;
+                                else if (typeof object.offset === "object")
+                                    message.offset = new $util.LongBits(object.offset.low >>> 0, object.offset.high >>> 0).toNumber();
+                        if (object.size != null)
+                            if (typeof object.size === "object" ? object.size.low || object.size.high : $Number(object.size) !== 0)
+                                if ($util.Long)
+                                    message.size = $util.Long.fromValue(object.size, false);
+                                else if (typeof object.size === "string")
+                                    message.size = $parseInt(object.size, 10);
+                                else if (typeof object.size === "number")
+                                    message.size = object.size;
+                                else if (typeof object.size === "object")
+                                    message.size = new $util.LongBits(object.size.low >>> 0, object.size.high >>> 0).toNumber();
+                        return message;
+                    };
+
+                    ReadContentRequest.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults) {
+                            object.digest = "";
+                            if ($util.Long) {
+                                let long = new $util.Long(0, 0, false);
+                                object.offset = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                            } else
+                                object.offset = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                            if ($util.Long) {
+                                let long = new $util.Long(0, 0, false);
+                                object.size = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                            } else
+                                object.size = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                        }
+                        if (message.digest != null && $Object.hasOwnProperty.call(message, "digest"))
+                            object.digest = message.digest;
+                        if (message.offset != null && $Object.hasOwnProperty.call(message, "offset"))
+                            if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                                object.offset = typeof message.offset === "number" ? $BigInt(message.offset) : $util.Long.fromBits(message.offset.low >>> 0, message.offset.high >>> 0, false).toBigInt();
+                            else if (typeof message.offset === "number")
+                                object.offset = options.longs === $String ? $String(message.offset) : message.offset;
+                            else
+                                object.offset = options.longs === $String ? $util.Long.prototype.toString.call(message.offset) : options.longs === $Number ? new $util.LongBits(message.offset.low >>> 0, message.offset.high >>> 0).toNumber() : message.offset;
+                        if (message.size != null && $Object.hasOwnProperty.call(message, "size"))
+                            if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                                object.size = typeof message.size === "number" ? $BigInt(message.size) : $util.Long.fromBits(message.size.low >>> 0, message.size.high >>> 0, false).toBigInt();
+                            else if (typeof message.size === "number")
+                                object.size = options.longs === $String ? $String(message.size) : message.size;
+                            else
+                                object.size = options.longs === $String ? $util.Long.prototype.toString.call(message.size) : options.longs === $Number ? new $util.LongBits(message.size.low >>> 0, message.size.high >>> 0).toNumber() : message.size;
+                        return object;
+                    };
+
+                    ReadContentRequest.prototype.toJSON = function() {
+                        return ReadContentRequest.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return ReadContentRequest;
+                })();
+
+                v1.ReadContentResponse = (function() {
+
+                    const ReadContentResponse = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    ReadContentResponse.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                    ReadContentResponse.prototype.data = $util.newBuffer([]);
+
+                    ReadContentResponse.create = function(properties) {
+                        return new ReadContentResponse(properties);
+                    };
+
+                    ReadContentResponse.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && (typeof message.offset === "object" ? message.offset.low || message.offset.high : message.offset !== 0))
+                            writer.uint32(8).int64(message.offset);
+                        if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                            writer.uint32(18).bytes(message.data);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    ReadContentResponse.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.content.v1.ReadContentResponse();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 0)
+                                        break;
+                                    if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                        message.offset = value;
+                                    else
+                                        delete message.offset;
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.bytes()).length)
+                                        message.data = value;
+                                    else
+                                        delete message.data;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    ReadContentResponse.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.content.v1.ReadContentResponse)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.content.v1.ReadContentResponse: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.content.v1.ReadContentResponse();
+                        if (object.offset != null)
+                            if (typeof object.offset === "object" ? object.offset.low || object.offset.high : $Number(object.offset) !== 0)
+                                if ($util.Long)
+                                    message.offset = $util.Long.fromValue(object.offset, false);
+                                else if (typeof object.offset === "string")
+                                    message.offset = $parseInt(object.offset, 10);
+                                else if (typeof object.offset === "number")
+                                    message.offset = object.offset;
+                                else if (typeof object.offset === "object")
+                                    message.offset = new $util.LongBits(object.offset.low >>> 0, object.offset.high >>> 0).toNumber();
+                        if (object.data != null)
+                            if (object.data.length)
+                                if (typeof object.data === "string")
+                                    $util.base64.decode(object.data, message.data = $util.newBuffer($util.base64.length(object.data)), 0);
+                                else if (object.data.length >= 0)
+                                    message.data = object.data;
+                        return message;
+                    };
+
+                    ReadContentResponse.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults) {
+                            if ($util.Long) {
+                                let long = new $util.Long(0, 0, false);
+                                object.offset = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                            } else
+                                object.offset = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                            if (options.bytes === $String)
+                                object.data = "";
+                            else {
+                                object.data = [];
+                                if (options.bytes !== $Array)
+                                    object.data = $util.newBuffer(object.data);
+                            }
+                        }
+                        if (message.offset != null && $Object.hasOwnProperty.call(message, "offset"))
+                            if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                                object.offset = typeof message.offset === "number" ? $BigInt(message.offset) : $util.Long.fromBits(message.offset.low >>> 0, message.offset.high >>> 0, false).toBigInt();
+                            else if (typeof message.offset === "number")
+                                object.offset = options.longs === $String ? $String(message.offset) : message.offset;
+                            else
+                                object.offset = options.longs === $String ? $util.Long.prototype.toString.call(message.offset) : options.longs === $Number ? new $util.LongBits(message.offset.low >>> 0, message.offset.high >>> 0).toNumber() : message.offset;
+                        if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                            object.data = options.bytes === $String ? $util.base64.encode(message.data, 0, message.data.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.data) : message.data;
+                        return object;
+                    };
+
+                    ReadContentResponse.prototype.toJSON = function() {
+                        return ReadContentResponse.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return ReadContentResponse;
+                })();
+
+                return v1;
+            })();
+
+            return content;
+        })();
+
+        services.images = (function() {
+
+            const images = {};
+
+            images.v1 = (function() {
+
+                const v1 = {};
+
+                v1.Image = (function() {
+
+                    const Image = function (properties) {
+                        this.labels = {};
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    Image.prototype.name = "";
+                    Image.prototype.labels = $util.emptyObject;
+                    Image.prototype.target = null;
+                    Image.prototype.createdAt = null;
+                    Image.prototype.updatedAt = null;
+
+                    Image.create = function(properties) {
+                        return new Image(properties);
+                    };
+
+                    Image.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                            writer.uint32(10).string(message.name);
+                        if (message.labels != null && $Object.hasOwnProperty.call(message, "labels"))
+                            for (let keys = $Object.keys(message.labels), i = 0; i < keys.length; ++i)
+                                writer.uint32(18).fork().uint32(10).string(keys[i]).uint32(18).string(message.labels[keys[i]]).ldelim();
+                        if (message.target != null && $Object.hasOwnProperty.call(message, "target"))
+                            $root.containerd.types.Descriptor.encode(message.target, writer.uint32(26).fork(), _depth + 1).ldelim();
+                        if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt"))
+                            $root.google.protobuf.Timestamp.encode(message.createdAt, writer.uint32(58).fork(), _depth + 1).ldelim();
+                        if (message.updatedAt != null && $Object.hasOwnProperty.call(message, "updatedAt"))
+                            $root.google.protobuf.Timestamp.encode(message.updatedAt, writer.uint32(66).fork(), _depth + 1).ldelim();
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    Image.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, key, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.images.v1.Image();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.name = value;
+                                    else
+                                        delete message.name;
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if (message.labels === $util.emptyObject)
+                                        message.labels = {};
+                                    let end2 = reader.size() + reader.pos;
+                                    if (end2 > reader.len)
+                                        throw $RangeError("index out of range");
+                                    reader.len = end2;
+                                    key = "";
+                                    value = "";
+                                    while (reader.pos < end2) {
+                                        let tag2 = reader.tag();
+                                        wireType = tag2 & 7;
+                                        switch (tag2 >>>= 3) {
+                                        case 1:
+                                            if (wireType !== 2)
+                                                break;
+                                            key = reader.stringVerify();
+                                            continue;
+                                        case 2:
+                                            if (wireType !== 2)
+                                                break;
+                                            value = reader.stringVerify();
+                                            continue;
+                                        }
+                                        reader.skipType(wireType, _depth, tag2);
+                                    }
+                                    if (reader.pos !== end2)
+                                        throw $RangeError("index out of range");
+                                    reader.len = end;
+                                    if (key === "__proto__")
+                                        $util.makeProp(message.labels, key);
+                                    message.labels[key] = value;
+                                    continue;
+                                }
+                            case 3: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.target = $root.containerd.types.Descriptor.decode(reader, reader.size(), $undefined, _depth + 1, message.target);
+                                    continue;
+                                }
+                            case 7: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.createdAt = $root.google.protobuf.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.createdAt);
+                                    continue;
+                                }
+                            case 8: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.updatedAt = $root.google.protobuf.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.updatedAt);
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    Image.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.images.v1.Image)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.images.v1.Image: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.images.v1.Image();
+                        if (object.name != null)
+                            if (typeof object.name !== "string" || object.name.length)
+                                message.name = $String(object.name);
+                        if (object.labels) {
+                            if (!$util.isObject(object.labels))
+                                throw $TypeError(".containerd.services.images.v1.Image.labels: object expected");
+                            message.labels = {};
+                            for (let keys = $Object.keys(object.labels), i = 0; i < keys.length; ++i) {
+                                if (keys[i] === "__proto__")
+                                    $util.makeProp(message.labels, keys[i]);
+                                message.labels[keys[i]] = $String(object.labels[keys[i]]);
+                            }
+                        }
+                        if (object.target != null) {
+                            if (!$util.isObject(object.target))
+                                throw $TypeError(".containerd.services.images.v1.Image.target: object expected");
+                            message.target = $root.containerd.types.Descriptor.fromObject(object.target, _depth + 1);
+                        }
+                        if (object.createdAt != null) {
+                            if (!$util.isObject(object.createdAt))
+                                throw $TypeError(".containerd.services.images.v1.Image.createdAt: object expected");
+                            message.createdAt = $root.google.protobuf.Timestamp.fromObject(object.createdAt, _depth + 1);
+                        }
+                        if (object.updatedAt != null) {
+                            if (!$util.isObject(object.updatedAt))
+                                throw $TypeError(".containerd.services.images.v1.Image.updatedAt: object expected");
+                            message.updatedAt = $root.google.protobuf.Timestamp.fromObject(object.updatedAt, _depth + 1);
+                        }
+                        return message;
+                    };
+
+                    Image.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.objects || options.defaults)
+                            object.labels = {};
+                        if (options.defaults) {
+                            object.name = "";
+                            object.target = null;
+                            object.createdAt = null;
+                            object.updatedAt = null;
+                        }
+                        if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                            object.name = message.name;
+                        let keys2;
+                        if (message.labels && (keys2 = $Object.keys(message.labels)).length) {
+                            object.labels = {};
+                            for (let j = 0; j < keys2.length; ++j) {
+                                if (keys2[j] === "__proto__")
+                                    $util.makeProp(object.labels, keys2[j]);
+                                object.labels[keys2[j]] = message.labels[keys2[j]];
+                            }
+                        }
+                        if (message.target != null && $Object.hasOwnProperty.call(message, "target"))
+                            object.target = $root.containerd.types.Descriptor.toObject(message.target, options, _depth + 1);
+                        if (message.createdAt != null && $Object.hasOwnProperty.call(message, "createdAt"))
+                            object.createdAt = $root.google.protobuf.Timestamp.toObject(message.createdAt, options, _depth + 1);
+                        if (message.updatedAt != null && $Object.hasOwnProperty.call(message, "updatedAt"))
+                            object.updatedAt = $root.google.protobuf.Timestamp.toObject(message.updatedAt, options, _depth + 1);
+                        return object;
+                    };
+
+                    Image.prototype.toJSON = function() {
+                        return Image.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return Image;
+                })();
+
+                v1.GetImageRequest = (function() {
+
+                    const GetImageRequest = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    GetImageRequest.prototype.name = "";
+
+                    GetImageRequest.create = function(properties) {
+                        return new GetImageRequest(properties);
+                    };
+
+                    GetImageRequest.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                            writer.uint32(10).string(message.name);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    GetImageRequest.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.images.v1.GetImageRequest();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.name = value;
+                                    else
+                                        delete message.name;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    GetImageRequest.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.images.v1.GetImageRequest)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.images.v1.GetImageRequest: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.images.v1.GetImageRequest();
+                        if (object.name != null)
+                            if (typeof object.name !== "string" || object.name.length)
+                                message.name = $String(object.name);
+                        return message;
+                    };
+
+                    GetImageRequest.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults)
+                            object.name = "";
+                        if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                            object.name = message.name;
+                        return object;
+                    };
+
+                    GetImageRequest.prototype.toJSON = function() {
+                        return GetImageRequest.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return GetImageRequest;
+                })();
+
+                v1.GetImageResponse = (function() {
+
+                    const GetImageResponse = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    GetImageResponse.prototype.image = null;
+
+                    GetImageResponse.create = function(properties) {
+                        return new GetImageResponse(properties);
+                    };
+
+                    GetImageResponse.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.image != null && $Object.hasOwnProperty.call(message, "image"))
+                            $root.containerd.services.images.v1.Image.encode(message.image, writer.uint32(10).fork(), _depth + 1).ldelim();
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    GetImageResponse.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.images.v1.GetImageResponse();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.image = $root.containerd.services.images.v1.Image.decode(reader, reader.size(), $undefined, _depth + 1, message.image);
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    GetImageResponse.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.images.v1.GetImageResponse)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.images.v1.GetImageResponse: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.images.v1.GetImageResponse();
+                        if (object.image != null) {
+                            if (!$util.isObject(object.image))
+                                throw $TypeError(".containerd.services.images.v1.GetImageResponse.image: object expected");
+                            message.image = $root.containerd.services.images.v1.Image.fromObject(object.image, _depth + 1);
+                        }
+                        return message;
+                    };
+
+                    GetImageResponse.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults)
+                            object.image = null;
+                        if (message.image != null && $Object.hasOwnProperty.call(message, "image"))
+                            object.image = $root.containerd.services.images.v1.Image.toObject(message.image, options, _depth + 1);
+                        return object;
+                    };
+
+                    GetImageResponse.prototype.toJSON = function() {
+                        return GetImageResponse.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return GetImageResponse;
+                })();
+
+                return v1;
+            })();
+
+            return images;
+        })();
 
         services.events = (function() {
 

@@ -3,6 +3,7 @@
  * module. One Instance is one running guest (a task's init or an exec).
  */
 import type { GuestMount } from '../wasi/index.js';
+import type { ModuleSource } from '../oci/container.js';
 
 export interface ExitResult {
   exitStatus: number;
@@ -30,10 +31,10 @@ export interface StdioFds {
 export interface InstanceConfig {
   /** The process id as containerd names it: the container id, or the exec id. */
   id: string;
-  /** Host path of the module file, already resolved inside the rootfs. */
-  modulePath: string;
-  /** How the guest names the module (for messages). */
-  moduleGuestPath: string;
+  /** The module: a host file (already resolved inside the rootfs) or bytes from the image. */
+  module: ModuleSource;
+  /** How messages name the module (its guest path, or image@digest). */
+  moduleName: string;
   args: string[];
   env: string[];
   cwd: string;
@@ -63,9 +64,19 @@ export interface InstanceStats {
   growRefused: number;
 }
 
+/** Which module an instance runs, and whether this daemon had it compiled already. */
+export interface ModuleInfo {
+  /** sha256 of the module's bytes. */
+  digest: string;
+  /** Reused from the daemon's compile cache: no compile happened for this instance. */
+  cached: boolean;
+}
+
 export interface Instance {
   /** An id a person can find on the host: the thread running the guest. */
   readonly pid: number;
+  /** The module it runs (absent for a pod's sandbox, which runs none). */
+  readonly module?: ModuleInfo;
   /** Begins running the guest; resolves once it runs. */
   start(): Promise<void>;
   /** Gives the guest end of file on stdin once it has read what was already sent (CloseIO). */

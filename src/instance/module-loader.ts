@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
+import type { ModuleSource } from '../oci/container.js';
+import type { ModuleCache } from './module-cache.js';
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]; // "\0asm", WebAssembly core spec 5.5.16
 const CORE_MODULE_VERSION = [0x01, 0x00, 0x00, 0x00];
@@ -55,35 +58,67 @@ export function describeMissingImports(
   return `${guestPath} imports ${names.join(', ')}, which wasmts does not provide (it provides ${modules})`;
 }
 
-/** Reads, checks and compiles a module, with errors that name the guest path and the problem. */
+/** A module ready to instantiate, and how it was had. */
+export interface LoadedModule {
+  module: WebAssembly.Module;
+  /** sha256 of the module's bytes, as they were read. */
+  digest: string;
+  /** Compiled for an earlier container of this daemon, not for this one. */
+  cached: boolean;
+}
+
+async function bytesOf(source: ModuleSource, name: string): Promise<Uint8Array> {
+  if (source.kind === 'blob') return source.bytes;
+  try {
+    return await readFile(source.hostPath);
+  } catch (cause) {
+    throw new InvalidArgumentError(`cannot read ${name} from the container's rootfs`, { cause });
+  }
+}
+
+function digestOf(source: ModuleSource, bytes: Uint8Array): string {
+  if (source.kind === 'blob') return source.digest;
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/**
+ * Reads, checks and compiles a module, with errors that name it (`name`: its
+ * guest path, or image@digest) and the problem. A module compiled before for
+ * the same bytes and `variant` (the transform's settings) comes from `cache`.
+ */
 export async function loadModule(
-  hostPath: string,
-  guestPath: string,
+  source: ModuleSource,
+  name: string,
   provided: readonly ProvidedImport[],
-  /** Rewrites a module's bytes before compiling (e.g. to cap memory growth). */
-  transform?: (bytes: Uint8Array) => Uint8Array,
-): Promise<WebAssembly.Module> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(hostPath);
-  } catch (cause) {
-    throw new InvalidArgumentError(`cannot read ${guestPath} from the container's rootfs`, { cause });
-  }
-  const notModule = describeNonModule(bytes, guestPath);
+  options: {
+    cache?: ModuleCache;
+    /** Rewrites a module's bytes before compiling (e.g. to cap memory growth). */
+    transform?: (bytes: Uint8Array) => Uint8Array;
+    /** Tells apart the compiled forms of one module's bytes (e.g. the memory cap). */
+    variant?: string;
+  } = {},
+): Promise<LoadedModule> {
+  const bytes = await bytesOf(source, name);
+  const notModule = describeNonModule(bytes, name);
   if (notModule !== undefined) throw new InvalidArgumentError(notModule);
-  let module: WebAssembly.Module;
-  try {
-    module = await WebAssembly.compile(transform === undefined ? bytes : transform(bytes));
-  } catch (cause) {
-    const detail = cause instanceof Error ? cause.message.replace(/^WebAssembly\.compile\(\): /, '') : String(cause);
-    throw new InvalidArgumentError(`${guestPath} is not a valid WebAssembly module: ${detail}`, { cause });
-  }
-  const missing = describeMissingImports(module, provided, guestPath);
+  const digest = digestOf(source, bytes);
+  const compile = async () => {
+    try {
+      return await WebAssembly.compile(options.transform === undefined ? bytes : options.transform(bytes));
+    } catch (cause) {
+      if (cause instanceof InvalidArgumentError) throw cause;
+      const detail = cause instanceof Error ? cause.message.replace(/^WebAssembly\.compile\(\): /, '') : String(cause);
+      throw new InvalidArgumentError(`${name} is not a valid WebAssembly module: ${detail}`, { cause });
+    }
+  };
+  const key = options.variant === undefined ? digest : `${digest}+${options.variant}`;
+  const { module, hit } = options.cache === undefined ? { module: await compile(), hit: false } : await options.cache.getOrCompile(key, bytes.length, compile);
+  const missing = describeMissingImports(module, provided, name);
   if (missing !== undefined) throw new InvalidArgumentError(missing);
   if (!WebAssembly.Module.exports(module).some((e) => e.name === '_start' && e.kind === 'function')) {
     throw new InvalidArgumentError(
-      `${guestPath} has no _start function; wasmts runs WASI command modules (reactor modules are not supported)`,
+      `${name} has no _start function; wasmts runs WASI command modules (reactor modules are not supported)`,
     );
   }
-  return module;
+  return { module, digest, cached: hit };
 }

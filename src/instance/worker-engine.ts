@@ -1,7 +1,8 @@
 import { WasiHost } from '../wasi/index.js';
 import { closeSync } from 'node:fs';
 import type { Engine, Instance, InstanceConfig, StdioFds } from './instance.js';
-import { loadModule } from './module-loader.js';
+import { loadModule, type LoadedModule } from './module-loader.js';
+import { ModuleCache } from './module-cache.js';
 import { WorkerInstance } from './worker-instance.js';
 import { InvalidArgumentError } from '../errors.js';
 import { capMemoryGrowth, UNCAPPED_PAGES, WASM_PAGE_BYTES } from './wasm/memory-cap.js';
@@ -31,16 +32,21 @@ export class WorkerEngine implements Engine {
     private readonly clock: () => Date = () => new Date(),
     /** Attaches to guest workers only once a pause or a stats call needs it. */
     private readonly inspector = new WorkerInspector(),
+    /** Every guest of this daemon that runs the same module shares its compiled form. */
+    private readonly modules = new ModuleCache(),
   ) {}
 
   async create(config: InstanceConfig): Promise<Instance> {
-    let module: WebAssembly.Module;
+    let loaded: LoadedModule;
     let booted: BootedWorker;
     try {
       const limit = config.memoryLimitBytes;
       // Only a task with a limit pays for the rewrite; its limit can then move (Update) too.
-      const cap = limit === undefined ? undefined : (bytes: Uint8Array) => capOrRefuse(bytes, limit, config.moduleGuestPath);
-      module = await loadModule(config.modulePath, config.moduleGuestPath, WasiHost.providedImports(), cap);
+      const cap = limit === undefined ? undefined : (bytes: Uint8Array) => capOrRefuse(bytes, limit, config.moduleName);
+      loaded = await loadModule(config.module, config.moduleName, WasiHost.providedImports(), {
+        cache: this.modules,
+        ...(cap !== undefined ? { transform: cap, variant: `memory-cap=${limit}` } : {}),
+      });
       booted = await this.pool.take();
     } catch (error) {
       // The stdio fds were handed to us; nobody else will close them.
@@ -49,7 +55,7 @@ export class WorkerEngine implements Engine {
     }
     return WorkerInstance.prepare(
       booted,
-      module,
+      loaded.module,
       {
         args: config.args,
         env: config.env,
@@ -65,6 +71,7 @@ export class WorkerEngine implements Engine {
       config.id,
       this.clock,
       this.inspector,
+      { digest: loaded.digest, cached: loaded.cached },
     );
   }
 }

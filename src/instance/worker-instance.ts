@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { ExitStatus, statusForSignal } from '../exit-status.js';
 import { FailedPreconditionError, InternalError, errorOf } from '../errors.js';
 import { GuestControl } from './guest-control.js';
-import type { ExitResult, Instance, InstanceStats } from './instance.js';
+import type { ExitResult, Instance, InstanceStats, ModuleInfo } from './instance.js';
 import { threadCpu } from './thread-cpu.js';
 import type { WorkerInspector } from './worker-inspector.js';
 import type { BootedWorker } from './worker-pool.js';
@@ -51,6 +51,7 @@ export class WorkerInstance implements Instance {
     private readonly name: string,
     private readonly clock: () => Date,
     inspector: WorkerInspector,
+    readonly module: ModuleInfo | undefined,
   ) {
     this.worker = booted.worker;
     this.pid = booted.tid;
@@ -73,8 +74,9 @@ export class WorkerInstance implements Instance {
     name: string,
     clock: () => Date,
     inspector: WorkerInspector,
+    moduleInfo?: ModuleInfo,
   ): Promise<WorkerInstance> {
-    const instance = new WorkerInstance(booted, name, clock, inspector);
+    const instance = new WorkerInstance(booted, name, clock, inspector, moduleInfo);
     const reply = await instance.request({ type: 'prepare', module, config }, 'prepared');
     if (reply.type === 'failed') {
       await instance.kill(9);

@@ -1,13 +1,24 @@
 import path from 'node:path';
-import type { ContainerPreparer, MountSpec, PreparedContainer } from './container.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { ContainerPreparer, ImageModule, ImageModuleSource, MountSpec, PreparedContainer, ProcessSpec, ResolvedModule } from './container.js';
 import { planMounts } from './spec-mounts.js';
 import { readBundleSpec } from './bundle-spec.js';
-import { resolveEntrypoint } from './entrypoint.js';
+import { NotInRootfsError, resolveEntrypoint } from './entrypoint.js';
 import { mountRootfs, unmountAll } from './rootfs-mounts.js';
 
-/** Makes a bundle ready to run: mounts its rootfs and reads its spec. */
+/**
+ * Makes a bundle ready to run: mounts its rootfs and reads its spec. `images`
+ * finds the module of a container whose image is a wasm OCI artifact (its
+ * rootfs is empty); without it, modules come from the rootfs only.
+ */
 export class BundlePreparer implements ContainerPreparer {
-  async prepare(bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer> {
+  private readonly images: ImageModuleSource | undefined;
+
+  constructor(images?: ImageModuleSource) {
+    this.images = images;
+  }
+
+  async prepare(id: string, bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer> {
     const mountPoint = path.join(bundle, 'rootfs');
     await mountRootfs(rootfs, mountPoint);
     try {
@@ -15,6 +26,7 @@ export class BundlePreparer implements ContainerPreparer {
       const plan = planMounts(spec.mounts, spec.rootPath, bundle);
       let released = false;
       return {
+        id,
         rootfsPath: spec.rootPath,
         rootReadOnly: spec.rootReadOnly,
         mounts: plan.mounts,
@@ -34,7 +46,41 @@ export class BundlePreparer implements ContainerPreparer {
     }
   }
 
-  resolveEntrypoint(container: Pick<PreparedContainer, 'rootfsPath' | 'mounts'>, guestPath: string, cwd: string): Promise<string> {
-    return resolveEntrypoint(container.rootfsPath, guestPath, cwd, container.mounts);
+  async resolveModule(container: Pick<PreparedContainer, 'id' | 'rootfsPath' | 'mounts'>, process: ProcessSpec, what: string): Promise<ResolvedModule> {
+    const guestPath = process.args[0];
+    let notInRootfs: NotInRootfsError | undefined;
+    if (guestPath !== undefined && guestPath !== '') {
+      try {
+        const hostPath = await resolveEntrypoint(container.rootfsPath, guestPath, process.cwd, container.mounts);
+        return { name: guestPath, source: { kind: 'file', hostPath }, args: process.args };
+      } catch (error) {
+        if (!(error instanceof NotInRootfsError)) throw error;
+        notInRootfs = error;
+      }
+    }
+    // Only now, on what would otherwise be an error, is containerd asked: other images pay nothing.
+    const module = await this.imageModuleOf(container.id, notInRootfs);
+    if (module === undefined) {
+      throw notInRootfs ?? new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
+    }
+    return {
+      name: `${module.image}@${module.digest}`,
+      source: { kind: 'blob', bytes: module.bytes, digest: module.digest },
+      // argv[0] is the program's name: the image's when the client gave no args.
+      args: process.args.length > 0 ? process.args : [module.image],
+    };
+  }
+
+  /** The image's module; when the image cannot be checked, an error that also says what the rootfs lacked. */
+  private async imageModuleOf(id: string, notInRootfs: NotInRootfsError | undefined): Promise<ImageModule | undefined> {
+    try {
+      return await this.images?.moduleOf(id);
+    } catch (error) {
+      if (notInRootfs === undefined || error instanceof InvalidArgumentError) throw error;
+      throw new InvalidArgumentError(
+        `${notInRootfs.message}, and its image could not be checked for a wasm module layer: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
   }
 }

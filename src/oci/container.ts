@@ -27,8 +27,36 @@ export interface GuestMount {
   readOnly: boolean;
 }
 
+/** Where a process's module comes from: a file in the container's filesystem, or a blob of its image. */
+export type ModuleSource = { kind: 'file'; hostPath: string } | { kind: 'blob'; bytes: Uint8Array; digest: string };
+
+/** The module a process runs, and the argv it runs with. */
+export interface ResolvedModule {
+  /** How messages name the module: its guest path, or `<image>@<layer digest>`. */
+  name: string;
+  source: ModuleSource;
+  args: string[];
+}
+
+/** The module layer of a container's image (a wasm OCI artifact), read from containerd's content store. */
+export interface ImageModule {
+  /** The image reference, as the container's metadata names it. */
+  image: string;
+  /** The layer's digest, checked against the bytes. */
+  digest: string;
+  bytes: Uint8Array;
+}
+
+/** Finds the module of a container whose image is a wasm OCI artifact. */
+export interface ImageModuleSource {
+  /** The module, or undefined when the container has no image or its image is not an artifact; rejects when an artifact cannot run. */
+  moduleOf(containerId: string): Promise<ImageModule | undefined>;
+}
+
 /** A bundle made ready to run: rootfs mounted, spec read. */
 export interface PreparedContainer {
+  /** The container id (containerd's). */
+  id: string;
   rootfsPath: string;
   /** The guest may not change its rootfs (root.readonly). */
   rootReadOnly: boolean;
@@ -42,7 +70,11 @@ export interface PreparedContainer {
 }
 
 export interface ContainerPreparer {
-  prepare(bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer>;
-  /** Resolves a guest path (e.g. process.args[0]) to a host path inside the rootfs or one of its mounts. */
-  resolveEntrypoint(container: Pick<PreparedContainer, 'rootfsPath' | 'mounts'>, guestPath: string, cwd: string): Promise<string>;
+  prepare(id: string, bundle: string, rootfs: MountSpec[]): Promise<PreparedContainer>;
+  /**
+   * The module a process of the container runs: args[0] in its rootfs (or one of
+   * its mounts), or, when the rootfs has no such file, the module layer of its
+   * image. `what` names the process in errors.
+   */
+  resolveModule(container: Pick<PreparedContainer, 'id' | 'rootfsPath' | 'mounts'>, process: ProcessSpec, what: string): Promise<ResolvedModule>;
 }

@@ -1,6 +1,9 @@
 import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+
+/** The path names nothing in the container's filesystem (as opposed to naming something that is not a module). */
+export class NotInRootfsError extends InvalidArgumentError {}
 import { GuestPathMap, type MountedPath } from './guest-path-map.js';
 
 const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
@@ -29,7 +32,7 @@ export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '
       stats = await lstat(hostPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        throw new InvalidArgumentError(`${guestPath} does not exist in the container's rootfs`, { cause: error });
+        throw new NotInRootfsError(`${guestPath} does not exist in the container's rootfs`, { cause: error });
       }
       throw new InvalidArgumentError(`cannot look up ${guestPath} in the container's rootfs`, { cause: error });
     }
@@ -43,7 +46,7 @@ export async function resolveInRootfs(rootfs: string, guestPath: string, cwd = '
       continue;
     }
     if (pending.length > 0 && !stats.isDirectory()) {
-      throw new InvalidArgumentError(`${guestPath} does not exist in the container's rootfs (${component} is not a directory)`);
+      throw new NotInRootfsError(`${guestPath} does not exist in the container's rootfs (${component} is not a directory)`);
     }
     resolved.push(component);
   }

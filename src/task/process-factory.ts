@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from '../errors.js';
 import { SandboxInstance } from '../instance/sandbox-instance.js';
 import { tcpListenAddresses } from '../oci/tcp-listen.js';
 import type { OpenedStdio, PreparedContainer, ProcessSpec, TaskServiceDeps } from './collaborators.js';
@@ -14,8 +13,8 @@ export function isPodSandbox(annotations: Record<string, string>): boolean {
 }
 
 /**
- * Makes one process of a task, not yet started: resolves its module in the
- * rootfs, opens its stdio, has the engine load the module, and lets its
+ * Makes one process of a task, not yet started: resolves its module (in the
+ * rootfs, or its image's module layer), opens its stdio, has the engine load the module, and lets its
  * terminal (if any) signal it. A pod's sandbox gets a built-in idle instance
  * instead, reporting the daemon's pid: the daemon lives in the pod's network
  * namespace, which CRI has the pod's containers join as /proc/<pid>/ns/net.
@@ -38,18 +37,14 @@ export async function createProcess(
     return new ProcessRecord(containerId, execId, instance, stdio, paths, deps.logger.child(execId === '' ? { task: containerId } : { task: containerId, exec: execId }));
   }
   const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
-  const guestPath = spec.args[0];
-  if (guestPath === undefined || guestPath === '') {
-    throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
-  }
-  const modulePath = await deps.preparer.resolveEntrypoint(container, guestPath, spec.cwd);
+  const module = await deps.preparer.resolveModule(container, spec, what);
   const stdio: OpenedStdio = await deps.stdio.open(paths, { containerId, execId });
   try {
     const instance = await deps.engine.create({
       id: execId === '' ? containerId : execId,
-      modulePath,
-      moduleGuestPath: guestPath,
-      args: spec.args,
+      module: module.source,
+      moduleName: module.name,
+      args: module.args,
       env: spec.env,
       cwd: spec.cwd,
       rootfsPath: container.rootfsPath,

@@ -78,7 +78,7 @@ export class TaskService {
         stderr: request.stderr,
         terminal: request.terminal,
       };
-      const container = await this.deps.preparer.prepare(bundle, request.rootfs);
+      const container = await this.deps.preparer.prepare(id, bundle, request.rootfs);
       let init: ProcessRecord;
       try {
         init = await createProcess(this.deps, id, '', container, container.process, paths);
@@ -97,7 +97,7 @@ export class TaskService {
         pid: init.pid,
       });
       this.watchExit(task, init);
-      init.log.info({ pid: init.pid }, 'task created');
+      init.log.info({ pid: init.pid, ...moduleFields(init) }, 'task created');
       return { pid: init.pid };
     } finally {
       this.creating.delete(id);
@@ -367,4 +367,10 @@ export class TaskService {
     if (exec === undefined) throw new NotFoundError(`exec ${ref.execId} of task ${ref.id} not found`);
     return exec;
   }
+}
+
+/** What the log says of a process's module: its digest, and whether the daemon had it compiled already. */
+function moduleFields(process: ProcessRecord): Record<string, string> {
+  const module = process.instance.module;
+  return module === undefined ? {} : { module: module.digest, compileCache: module.cached ? 'hit' : 'miss' };
 }

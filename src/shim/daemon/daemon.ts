@@ -6,6 +6,8 @@ import { BundlePreparer } from '../../oci/container-preparer.js';
 import { TaskService } from '../../task/task-service.js';
 import { TtrpcServer } from '../../ttrpc/index.js';
 import { EventPublisher } from '../events/event-publisher.js';
+import { socketFileOf } from '../cli/socket-address.js';
+import { ContainerdImageModules } from '../containerd/image-modules.js';
 import type { GroupSpec } from './handoff.js';
 import { createLogger } from './logger.js';
 import { FifoStdioOpener } from '../stdio/stdio-opener.js';
@@ -28,7 +30,7 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
   const service = new TaskService({
     engine: new WorkerEngine(pool),
     events,
-    preparer: new BundlePreparer(),
+    preparer: new BundlePreparer(new ContainerdImageModules({ socketFile: socketFileOf(config.address), namespace: config.namespace })),
     stdio: new FifoStdioOpener(config.namespace),
     logger,
     shimPid: process.pid,

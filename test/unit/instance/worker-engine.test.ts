@@ -37,8 +37,8 @@ async function guest(wat: string, extra: Partial<InstanceConfig> = {}): Promise<
   const err = path.join(dir, 'stderr');
   const config: InstanceConfig = {
     id: path.basename(dir),
-    modulePath,
-    moduleGuestPath: '/guest.wasm',
+    module: { kind: 'file', hostPath: modulePath },
+    moduleName: '/guest.wasm',
     args: ['/guest.wasm'],
     env: [],
     cwd: '/',
@@ -61,6 +61,35 @@ describe('the worker engine', () => {
     const seven = await engine.create((await guest(exitWith(7))).config);
     await seven.start();
     expect((await seven.wait()).exitStatus).toBe(7);
+  });
+
+  it('compiles a module once: a second guest of the same bytes reuses it, a memory-capped one gets its own', async () => {
+    const wat = hello('shared\n');
+    const first = await engine.create((await guest(wat)).config);
+    const second = await engine.create((await guest(wat)).config);
+    const capped = await engine.create({ ...(await guest(wat)).config, memoryLimitBytes: 4 * 1024 * 1024 });
+    expect(first.module?.cached).toBe(false);
+    expect(second.module).toEqual({ digest: first.module?.digest, cached: true });
+    expect(capped.module).toEqual({ digest: first.module?.digest, cached: false });
+    expect(first.module?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const instance of [first, second, capped]) {
+      await instance.start();
+      expect((await instance.wait()).exitStatus).toBe(0);
+    }
+  });
+
+  it('runs a module handed over as bytes (an image layer), named by its digest in errors', async () => {
+    const run = await guest(hello('from a layer\n'));
+    const bytes = await assemble(hello('from a layer\n'));
+    const instance = await engine.create({ ...run.config, module: { kind: 'blob', bytes, digest: 'sha256:feed' }, moduleName: 'img@sha256:feed' });
+    expect(instance.module).toEqual({ digest: 'sha256:feed', cached: false });
+    await instance.start();
+    expect((await instance.wait()).exitStatus).toBe(0);
+    expect(run.stdout()).toBe('from a layer\n');
+    const broken = await guest(hello('x'));
+    await expect(engine.create({ ...broken.config, module: { kind: 'blob', bytes: bytes.subarray(0, 20), digest: 'sha256:bad' }, moduleName: 'img@sha256:bad' })).rejects.toThrow(
+      /^img@sha256:bad is not a valid WebAssembly module/,
+    );
   });
 
   it('reports a trap as 134, with the trap on the guest stderr', async () => {

@@ -52,6 +52,6 @@ describe('a pod sandbox task', () => {
     });
     const { pid } = await service.create(createRequest('app'));
     expect(pid).toBe(1000);
-    expect(engine.instances[0]?.config).toMatchObject({ modulePath: '/bundles/app/rootfs/app.wasm' });
+    expect(engine.instances[0]?.config).toMatchObject({ module: { kind: 'file', hostPath: '/bundles/app/rootfs/app.wasm' } });
   });
 });

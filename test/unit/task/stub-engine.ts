@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../../src/errors.js';
 import type { Engine, ExitResult, Instance, InstanceConfig, InstanceStats } from '../../../src/instance/instance.js';
 import type {
   ContainerPreparer,
@@ -105,8 +106,9 @@ export function harness(options: HarnessOptions = {}) {
   /** Guest paths the task layer asked to resolve in the rootfs. */
   const resolved: string[] = [];
   const preparer: ContainerPreparer = {
-    async prepare(bundle): Promise<PreparedContainer> {
+    async prepare(id, bundle): Promise<PreparedContainer> {
       return {
+        id,
         rootfsPath: `${bundle}/rootfs`,
         rootReadOnly: false,
         mounts: [],
@@ -117,9 +119,11 @@ export function harness(options: HarnessOptions = {}) {
         },
       };
     },
-    async resolveEntrypoint({ rootfsPath }, guestPath) {
+    async resolveModule({ rootfsPath }, process, what) {
+      const guestPath = process.args[0];
+      if (guestPath === undefined) throw new InvalidArgumentError(`${what}: the process has no args, so there is no module to run`);
       resolved.push(guestPath);
-      return `${rootfsPath}${guestPath}`;
+      return { name: guestPath, source: { kind: 'file', hostPath: `${rootfsPath}${guestPath}` }, args: process.args };
     },
   };
   const stdio: StdioOpener = options.stdio ?? {
