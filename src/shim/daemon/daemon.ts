@@ -2,6 +2,8 @@ import { unlinkSync } from 'node:fs';
 import type net from 'node:net';
 import { WorkerEngine } from '../../instance/worker-engine.js';
 import type { WorkerPool } from '../../instance/worker-pool.js';
+import { DEFAULT_MODULE_CACHE_BYTES, ModuleCache } from '../../instance/module-cache.js';
+import { Env } from './environment.js';
 import { BundlePreparer } from '../../oci/container-preparer.js';
 import { TaskService } from '../../task/task-service.js';
 import { TtrpcServer } from '../../ttrpc/index.js';
@@ -28,7 +30,7 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
   const logger = createLogger(config.logFd, { debug: config.debug, namespace: config.namespace });
   const events = new EventPublisher({ address: config.ttrpcAddress, namespace: config.namespace, logger });
   const service = new TaskService({
-    engine: new WorkerEngine(pool),
+    engine: new WorkerEngine(pool, undefined, undefined, new ModuleCache(moduleCacheBytes(process.env))),
     events,
     preparer: new BundlePreparer(new ContainerdImageModules({ socketFile: socketFileOf(config.address), namespace: config.namespace })),
     stdio: new FifoStdioOpener(config.namespace),
@@ -71,4 +73,11 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
   process.on('uncaughtException', (error) => {
     logger.error({ err: error }, 'uncaught exception; the daemon keeps serving its other tasks');
   });
+}
+
+/** The compile cache's budget from WASMTS_MODULE_CACHE_MB (MiB of module bytes; 0 is off), else the default. */
+export function moduleCacheBytes(env: NodeJS.ProcessEnv): number {
+  const value = env[Env.MODULE_CACHE_MB];
+  if (value === undefined || value.trim() === '' || !/^\d+$/.test(value.trim())) return DEFAULT_MODULE_CACHE_BYTES;
+  return Number(value.trim()) * 1024 * 1024;
 }

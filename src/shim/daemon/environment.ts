@@ -18,6 +18,8 @@ export const Env = {
   SPARE_CONTAINERD: 'WASMTS_SPARE_CONTAINERD',
   /** Set by wasmts in a cold daemon's environment: more containers will join its group. */
   SHARED_GROUP: 'WASMTS_SHARED_GROUP',
+  /** MiB of module bytes a daemon keeps compiled for its next containers (default 256); `0` turns the compile cache off. */
+  MODULE_CACHE_MB: 'WASMTS_MODULE_CACHE_MB',
   /** `2` pins task API v2 (rules v3 out, e.g. while debugging). */
   TASK_API: 'WASMTS_TASK_API',
 } as const;
