@@ -19,6 +19,14 @@ export const GROUP_ANNOTATION = 'io.containerd.wasmts.v1.group';
 /** CRI's pod id: all containers of a pod share one daemon. */
 export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
 
+/** CRI marks the pod's sandbox ("pause") container with this annotation, value `sandbox` (apps: `container`). */
+export const CRI_CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
+
+/** A Kubernetes pod's sandbox container: its image's program (a Linux pause binary) is never run. */
+export function isPodSandbox(annotations: Record<string, string>): boolean {
+  return annotations[CRI_CONTAINER_TYPE_ANNOTATION] === 'sandbox';
+}
+
 /** The daemon group a container belongs to: its group annotation, else its pod, else itself. */
 export function groupId(containerId: string, annotations: Record<string, string>): string {
   return annotations[GROUP_ANNOTATION] || annotations[SANDBOX_ID_ANNOTATION] || containerId;
@@ -30,6 +38,8 @@ export interface StartSpec {
   group: string;
   annotations: Record<string, string>;
   networkNamespace: NetworkNamespace;
+  /** linux.cgroupsPath: where runc would put the container's processes. */
+  cgroupsPath?: string;
 }
 
 /** What wasmts takes from a bundle's OCI runtime spec (config.json). */
@@ -48,7 +58,7 @@ interface OciSpec {
   mounts?: unknown;
   process?: Parameters<typeof processSpecFrom>[0];
   annotations?: Record<string, unknown>;
-  linux?: { resources?: { memory?: { limit?: unknown } }; namespaces?: { type?: unknown; path?: unknown }[] };
+  linux?: { resources?: { memory?: { limit?: unknown } }; namespaces?: { type?: unknown; path?: unknown }[]; cgroupsPath?: unknown };
 }
 
 /** The spec's string annotations (other values are ignored, as containerd's clients write only strings). */
@@ -64,6 +74,11 @@ export function networkNamespaceFrom(spec: Pick<OciSpec, 'linux'>): NetworkNames
   return { kind: 'new' };
 }
 
+function cgroupsPathFrom(spec: Pick<OciSpec, 'linux'>): string | undefined {
+  const value = spec.linux?.cgroupsPath;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /**
  * The part of `<bundle>/config.json` that `start` needs, read synchronously and
  * leniently: a missing or broken spec gives no annotations and the host's
@@ -77,7 +92,13 @@ export function readStartSpec(bundle: string, containerId: string): StartSpec {
     // reported by Create
   }
   const annotations = annotationsFrom(spec ?? {});
-  return { group: groupId(containerId, annotations), annotations, networkNamespace: networkNamespaceFrom(spec ?? {}) };
+  const cgroupsPath = cgroupsPathFrom(spec ?? {});
+  return {
+    group: groupId(containerId, annotations),
+    annotations,
+    networkNamespace: networkNamespaceFrom(spec ?? {}),
+    ...(cgroupsPath !== undefined ? { cgroupsPath } : {}),
+  };
 }
 
 /** Reads `<bundle>/config.json`. A relative root.path is relative to the bundle. */
@@ -111,5 +132,7 @@ export function bundleSpecFrom(spec: OciSpec, bundle: string, where: string): Bu
     mounts: specMountsFrom(spec.mounts, where),
   };
   if (typeof limit === 'number' && limit > 0) result.memoryLimitBytes = limit;
+  const cgroupsPath = cgroupsPathFrom(spec);
+  if (cgroupsPath !== undefined) result.cgroupsPath = cgroupsPath;
   return result;
 }

@@ -33,6 +33,7 @@ export class BundlePreparer implements ContainerPreparer {
         process: spec.process,
         annotations: spec.annotations,
         ...(spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: spec.memoryLimitBytes } : {}),
+        ...(spec.cgroupsPath !== undefined ? { cgroupsPath: spec.cgroupsPath } : {}),
         release: async () => {
           if (released) return;
           released = true;

@@ -64,6 +64,8 @@ export interface PreparedContainer {
   mounts: GuestMount[];
   process: ProcessSpec;
   memoryLimitBytes?: number;
+  /** linux.cgroupsPath of the spec, when it has one. */
+  cgroupsPath?: string;
   annotations: Record<string, string>;
   /** Undoes what prepare did (unmounts the rootfs). Safe to call twice. */
   release(): Promise<void>;

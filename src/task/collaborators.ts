@@ -48,6 +48,14 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
+/** Places the daemon, which runs all of a pod's containers, in the pod's cgroup. */
+export interface CgroupJoiner {
+  /** Joins `cgroupsPath` (the pod sandbox's linux.cgroupsPath) in every hierarchy; rejects, having joined none, when it cannot. */
+  enter(cgroupsPath: string): Promise<void>;
+  /** Goes back to where the daemon was and removes what enter made. */
+  leave(): Promise<void>;
+}
+
 export interface TaskServiceDeps {
   engine: Engine;
   events: EventSink;
@@ -55,5 +63,7 @@ export interface TaskServiceDeps {
   stdio: StdioOpener;
   logger: Logger;
   shimPid: number;
+  /** Absent: the daemon stays in its own cgroup (tests, and hosts without cgroups). */
+  cgroups?: CgroupJoiner;
   clock?: () => Date;
 }

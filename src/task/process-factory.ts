@@ -1,26 +1,22 @@
 import { SandboxInstance } from '../instance/sandbox-instance.js';
 import { tcpListenAddresses } from '../oci/tcp-listen.js';
+import { isPodSandbox } from '../oci/bundle-spec.js';
 import type { OpenedStdio, PreparedContainer, ProcessSpec, TaskServiceDeps } from './collaborators.js';
 import type { StdioPaths } from './events.js';
 import { ProcessRecord } from './process-record.js';
 
-/** CRI marks the pod's sandbox ("pause") container with this annotation, value `sandbox` (apps: `container`). */
-export const CRI_CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
-
-/** A Kubernetes pod's sandbox container: its image's program (a Linux pause binary) is never run. */
-export function isPodSandbox(annotations: Record<string, string>): boolean {
-  return annotations[CRI_CONTAINER_TYPE_ANNOTATION] === 'sandbox';
-}
+export { isPodSandbox } from '../oci/bundle-spec.js';
 
 /**
  * Makes one process of a task, not yet started: resolves its module (in the
  * rootfs, or its image's module layer), opens its stdio, has the engine load the module, and lets its
  * terminal (if any) signal it. A pod's sandbox gets a built-in idle instance
  * instead, reporting the daemon's pid: the daemon lives in the pod's network
- * namespace, which CRI has the pod's containers join as /proc/<pid>/ns/net.
+ * namespace, which CRI has the pod's containers join as /proc/<pid>/ns/net,
+ * and joins the pod's cgroup.
  */
 export async function createProcess(
-  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock' | 'logger'>,
+  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock' | 'logger' | 'cgroups'>,
   containerId: string,
   execId: string,
   container: PreparedContainer,
@@ -28,6 +24,8 @@ export async function createProcess(
   paths: StdioPaths,
 ): Promise<ProcessRecord> {
   if (execId === '' && isPodSandbox(container.annotations)) {
+    // The daemon runs the pod's containers: it goes where runc would put the pod's processes.
+    if (container.cgroupsPath !== undefined) await deps.cgroups?.enter(container.cgroupsPath);
     const stdio: OpenedStdio = await deps.stdio.open(paths, { containerId, execId });
     const instance = new SandboxInstance({
       pid: deps.shimPid,

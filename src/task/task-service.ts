@@ -22,7 +22,7 @@ import type {
   ResizePtyRequest,
   StateResponse,
 } from './messages.js';
-import { createProcess } from './process-factory.js';
+import { createProcess, isPodSandbox } from './process-factory.js';
 import type { ProcessRecord } from './process-record.js';
 import { signalDisposition } from './signals.js';
 import { memoryLimitOf, pauseTask, resumeTask, taskStats, updateMemoryLimit, type TaskStats } from './task-controls.js';
@@ -211,6 +211,7 @@ export class TaskService {
     if (process.isInit) {
       for (const exec of task.execs.values()) await this.discard(exec);
       await task.container.release();
+      if (isPodSandbox(task.container.annotations) && task.container.cgroupsPath !== undefined) await this.deps.cgroups?.leave();
       this.tasks.delete(task.id);
       this.deps.events.publish({
         topic: '/tasks/delete',

@@ -15,7 +15,7 @@ import { CriClient } from '../support/cri-client.js';
 import { fixturePath, IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
-import { matrixDaemon, matrixRequired, RUNTIMES_PREFIX } from '../support/runtimes.js';
+import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
 
 const IMAGE_LABEL = 'io.containerd.wasmts.v1.image';
@@ -24,18 +24,7 @@ const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
 const HOST_NETWORK = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-interface Target {
-  label: string;
-  /** containerd binary; empty when a required daemon is not installed. */
-  binary: string;
-}
-
-const targets: Target[] = [{ label: 'containerd 1.6', binary: '/usr/bin/containerd' }];
-for (const name of ['ctd17', 'ctd2'] as const) {
-  const row = matrixDaemon(name);
-  if (row.absentReason === undefined) targets.push({ label: row.label, binary: path.join(RUNTIMES_PREFIX, name, 'usr', 'bin', 'containerd') });
-  else if (matrixRequired(row)) targets.push({ label: row.label, binary: '' });
-}
+const targets = containerdTargets();
 
 /** The artifacts every target imports: echo-args-env.wasm (prints `arg[i]=…` and `env=…` lines) as v0 and v1. */
 type Artifact = BuiltArtifact & { tarPath: string };

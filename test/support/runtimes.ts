@@ -212,3 +212,21 @@ export function useDockerWithImages(docker: DockerClient, label: string, images:
     await release();
   });
 }
+
+/** A containerd a test runs its own private instance of: the host's 1.6, and the matrix's 1.7 and 2.x. */
+export interface ContainerdTarget {
+  label: string;
+  /** The containerd binary; empty when a required daemon is not installed (its tests then fail, saying so). */
+  binary: string;
+}
+
+/** containerd 1.6 (the host's), 1.7 and 2.x when installed; an absent one is skipped unless the matrix is required. */
+export function containerdTargets(): ContainerdTarget[] {
+  const targets: ContainerdTarget[] = [{ label: 'containerd 1.6', binary: '/usr/bin/containerd' }];
+  for (const name of ['ctd17', 'ctd2'] as const) {
+    const row = matrixDaemon(name);
+    if (row.absentReason === undefined) targets.push({ label: row.label, binary: path.join(RUNTIMES_PREFIX, name, 'usr', 'bin', 'containerd') });
+    else if (matrixRequired(row)) targets.push({ label: row.label, binary: '' });
+  }
+  return targets;
+}

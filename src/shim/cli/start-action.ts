@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from '../daemon/group-socket.js';
 import { ENTRY_SCRIPT, LISTEN_FD, openBundleLog, SHARED_GROUP_ENV } from '../daemon/handoff.js';
-import { readStartSpec } from '../../oci/bundle-spec.js';
+import { isPodSandbox, readStartSpec } from '../../oci/bundle-spec.js';
+import { cgroupTargets, joiningLaunch, makeCgroups } from '../daemon/cgroup-placement.js';
+import { Env } from '../daemon/environment.js';
 import { daemonLaunch, requireNetworkNamespace } from '../daemon/network-namespace.js';
 import { claimSpare } from '../daemon/spare-client.js';
 import { DEFAULT_SOCKET_DIR, socketPath, socketUri } from './socket-address.js';
@@ -56,9 +58,13 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   const reused = await isServing(file);
   // Spares wait in the host's network or in a fresh namespace each; a spec naming a namespace gets a daemon started inside it.
   const netns = requireNetworkNamespace(spec.networkNamespace);
+  // A pod's daemon is born in the pod's cgroup, so that all its memory counts to the pod: no ready-made spare.
+  const podCgroup = !reused && isPodSandbox(spec.annotations) && spec.cgroupsPath !== undefined ? spec.cgroupsPath : undefined;
+  const cgroupProcs = podCgroup === undefined ? undefined : makeCgroups(cgroupTargets(podCgroup), podCgroup);
   const claimed =
     !reused &&
     netns.kind !== 'path' &&
+    cgroupProcs === undefined &&
     (await claimSpare({
       namespace: flags.namespace,
       address: flags.address,
@@ -84,7 +90,12 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       ...(flags.debug ? ['-debug'] : []),
       'serve',
     ];
-    const launch = daemonLaunch(netns, process.execPath, args, sharedGroup ? { ...env, [SHARED_GROUP_ENV]: '1' } : env);
+    let launch = daemonLaunch(netns, process.execPath, args, sharedGroup ? { ...env, [SHARED_GROUP_ENV]: '1' } : env);
+    if (cgroupProcs !== undefined) {
+      // Its spares would be born in the pod's cgroup too: it keeps none.
+      const origin = readFileSync('/proc/self/cgroup', 'utf8');
+      launch = { ...joiningLaunch(cgroupProcs, launch.command, launch.args), env: { ...launch.env, [Env.ORIGIN_CGROUPS]: origin, [Env.SPARE]: '0' } };
+    }
     const child = spawn(launch.command, launch.args, {
       cwd: bundle,
       detached: true,

@@ -4,6 +4,7 @@ import { WorkerEngine } from '../../instance/worker-engine.js';
 import type { WorkerPool } from '../../instance/worker-pool.js';
 import { DEFAULT_MODULE_CACHE_BYTES, ModuleCache } from '../../instance/module-cache.js';
 import { Env } from './environment.js';
+import { CgroupPlacement } from './cgroup-placement.js';
 import { BundlePreparer } from '../../oci/container-preparer.js';
 import { TaskService } from '../../task/task-service.js';
 import { TtrpcServer } from '../../ttrpc/index.js';
@@ -36,6 +37,7 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
     stdio: new FifoStdioOpener(config.namespace),
     logger,
     shimPid: process.pid,
+    cgroups: new CgroupPlacement({ logger, ...(process.env[Env.ORIGIN_CGROUPS] !== undefined ? { origin: process.env[Env.ORIGIN_CGROUPS] } : {}) }),
   });
   const server = new TtrpcServer({
     onError: (error, detail) => logger.warn({ err: error, ...detail }, 'ttrpc error'),

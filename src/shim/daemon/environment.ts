@@ -20,6 +20,8 @@ export const Env = {
   SHARED_GROUP: 'WASMTS_SHARED_GROUP',
   /** MiB of module bytes a daemon keeps compiled for its next containers (default 256); `0` turns the compile cache off. */
   MODULE_CACHE_MB: 'WASMTS_MODULE_CACHE_MB',
+  /** Set by wasmts for a pod's daemon: the cgroups of the `start` that launched it, where it goes back before removing the pod's. */
+  ORIGIN_CGROUPS: 'WASMTS_ORIGIN_CGROUPS',
   /** `2` pins task API v2 (rules v3 out, e.g. while debugging). */
   TASK_API: 'WASMTS_TASK_API',
 } as const;

@@ -1,0 +1,144 @@
+/**
+ * A pod's cgroup, as kubelet uses it, on containerd 1.6, 1.7 and 2.x: the test
+ * makes the pod cgroup (kubelet's part) and gives it as the sandbox's cgroup
+ * parent; the pod's daemon must then live below it, so that the kernel applies
+ * the pod's limits to it and PodSandboxStats / ListPodSandboxStats report what
+ * the pod's wasm containers use. The pod cgroup sits inside this process's own
+ * cgroups, so nothing escapes the cgroups the tests run in.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupHierarchies, hierarchyKey, processCgroups, type CgroupHierarchy } from '../../src/shim/daemon/cgroup-placement.js';
+import { PrivateContainerd } from '../support/containerd.js';
+import { CriClient } from '../support/cri-client.js';
+import { IMAGES_DIR } from '../support/fixtures.js';
+import { TEST_IMAGES } from '../support/images.js';
+import { shimsOf } from '../support/rig-cleanup.js';
+import { containerdTargets } from '../support/runtimes.js';
+import { until } from '../support/until.js';
+
+const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
+const HOST_NETWORK = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
+const MIB = 1024 * 1024;
+
+const hierarchies: CgroupHierarchy[] = cgroupHierarchies(await readFile('/proc/self/mountinfo', 'utf8'));
+const ours = processCgroups(await readFile('/proc/self/cgroup', 'utf8'));
+const memory = hierarchies.find((h) => h.controllers.includes('memory')) ?? hierarchies.find((h) => h.version === 2);
+
+/** Where this process is in the memory hierarchy: the pod cgroups go below it. */
+const base = memory === undefined ? '/' : (ours.get(hierarchyKey(memory)) ?? '/');
+
+/** Makes the pod cgroup in every hierarchy, as kubelet does before RunPodSandbox; returns what to remove afterwards. */
+async function makePodCgroup(parent: string): Promise<string[]> {
+  const made: string[] = [];
+  for (const hierarchy of hierarchies) {
+    let directory = hierarchy.mountPoint;
+    for (const level of parent.split('/').filter((p) => p !== '')) {
+      const parentDir = directory;
+      directory = path.join(directory, level);
+      if (existsSync(directory)) continue;
+      await mkdir(directory);
+      made.push(directory);
+      if (hierarchy.controllers.includes('cpuset')) {
+        for (const file of ['cpuset.cpus', 'cpuset.mems']) await writeFile(path.join(directory, file), (await readFile(path.join(parentDir, file), 'utf8')).trim());
+      }
+    }
+  }
+  return made;
+}
+
+describe.each(containerdTargets())('a pod cgroup on $label', (target) => {
+  let containerd: PrivateContainerd;
+  let cri: CriClient;
+  let logs: string;
+
+  beforeAll(async () => {
+    if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
+    containerd = await PrivateContainerd.start({
+      binary: target.binary,
+      namespace: 'k8s.io',
+      cri: { sandboxImage: SANDBOX_IMAGE.reference },
+      env: { WASMTS_SPARE: '0' },
+    });
+    for (const image of [SANDBOX_IMAGE, TEST_IMAGES.ticker]) await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
+    logs = await mkdtemp(path.join(tmpdir(), 'wasmts-cgroup-logs-'));
+    cri = new CriClient(containerd.address);
+  }, 120_000);
+
+  afterAll(async () => {
+    cri?.close();
+    const report = await containerd?.stop();
+    if (logs !== undefined) await rm(logs, { recursive: true, force: true });
+    expect(report?.leftovers ?? []).toEqual([]);
+    expect(report?.killedShims ?? []).toEqual([]);
+  });
+
+  it("puts the pod's daemon in the pod cgroup, reports the pod's use through PodSandboxStats, and removes the sandbox cgroup with the pod", async () => {
+    const uid = `uid-cgroup-${process.pid}-${Date.now()}`;
+    const parent = path.posix.join(base, `wasmts-test-${process.pid}`, `pod${uid}`);
+    const made = await makePodCgroup(parent);
+    try {
+      const memoryDir = memory === undefined ? undefined : path.join(memory.mountPoint, parent);
+      // kubelet's pod limit: the kernel applies it to everything below, the daemon included.
+      if (memory?.version === 1) await writeFile(path.join(memoryDir!, 'memory.limit_in_bytes'), String(512 * MIB));
+      const pod = {
+        metadata: { name: 'cgroup-pod', uid, namespace: 'default', attempt: 0 },
+        log_directory: logs,
+        linux: { cgroup_parent: parent, security_context: { namespace_options: HOST_NETWORK } },
+      };
+      const { pod_sandbox_id: podId } = await cri.runtimeCall<{ pod_sandbox_id: string }>('RunPodSandbox', { config: pod, runtime_handler: 'wasmts' });
+      const { info } = await cri.runtimeCall<{ info: Record<string, string> }>('PodSandboxStatus', { pod_sandbox_id: podId, verbose: true });
+      const daemonPid = (JSON.parse(info.info ?? '{}') as { pid: number }).pid;
+      expect(daemonPid).toBeGreaterThan(0);
+      try {
+        // Every hierarchy with controllers lists the daemon in the sandbox's cgroup, below the pod's.
+        for (const hierarchy of hierarchies.filter((h) => h.version === 2 || h.controllers.some((c) => !c.startsWith('name=')))) {
+          const procs = await readFile(path.join(hierarchy.mountPoint, parent, podId, 'cgroup.procs'), 'utf8');
+          expect(procs.split('\n'), `${hierarchy.mountPoint}${parent}/${podId}`).toContain(String(daemonPid));
+        }
+        const { container_id: containerId } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
+          pod_sandbox_id: podId,
+          config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: TEST_IMAGES.ticker.reference }, log_path: 'ticker.log', linux: {} },
+          sandbox_config: pod,
+        });
+        await cri.runtimeCall('StartContainer', { container_id: containerId });
+        // The ticker prints once a second: wait for its second line, so it has used some CPU.
+        await until('the ticker to tick twice', async () => ((await readFile(path.join(logs, 'ticker.log'), 'utf8').catch(() => '')).split('\n').length > 2 ? true : undefined));
+
+        type Usage = { cpu?: { usage_core_nano_seconds?: { value: string } }; memory?: { working_set_bytes?: { value: string } } };
+        type PodStats = { linux: Usage & { containers: Usage[] } };
+        const { stats } = await cri.runtimeCall<{ stats: PodStats }>('PodSandboxStats', { pod_sandbox_id: podId });
+        const podCpu = Number(stats.linux.cpu?.usage_core_nano_seconds?.value ?? 0);
+        const podMemory = Number(stats.linux.memory?.working_set_bytes?.value ?? 0);
+        expect(podCpu).toBeGreaterThan(0);
+        // The pod's memory is the daemon's: Node.js itself and every guest it runs.
+        expect(podMemory).toBeGreaterThan(10 * MIB);
+        expect(podMemory).toBeLessThan(512 * MIB);
+        expect(stats.linux.containers).toHaveLength(1);
+        const [container] = stats.linux.containers;
+        const containerMemory = Number(container?.memory?.working_set_bytes?.value ?? 0);
+        const containerCpu = Number(container?.cpu?.usage_core_nano_seconds?.value ?? 0);
+        expect(containerMemory).toBeGreaterThan(0);
+        // The pod's figures hold its containers' and the daemon's own share besides.
+        expect(podMemory).toBeGreaterThanOrEqual(containerMemory);
+        expect(podCpu).toBeGreaterThanOrEqual(containerCpu);
+
+        const { stats: listed } = await cri.runtimeCall<{ stats: { attributes: { id: string } }[] }>('ListPodSandboxStats', { filter: {} });
+        expect(listed.map((s) => s.attributes.id)).toContain(podId);
+      } finally {
+        await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
+        await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
+      }
+      await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+      // The sandbox's cgroup went with the pod: kubelet can remove the pod cgroup.
+      for (const hierarchy of hierarchies) expect(existsSync(path.join(hierarchy.mountPoint, parent, podId))).toBe(false);
+    } finally {
+      for (const directory of made.reverse()) await rmdir(directory).catch(() => {});
+    }
+    for (const directory of made) expect(existsSync(directory), directory).toBe(false);
+  });
+});
