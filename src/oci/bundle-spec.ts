@@ -27,6 +27,11 @@ export function isPodSandbox(annotations: Record<string, string>): boolean {
   return annotations[CRI_CONTAINER_TYPE_ANNOTATION] === 'sandbox';
 }
 
+/** An application container of a Kubernetes pod (an init container, a sidecar, the app). */
+export function isPodContainer(annotations: Record<string, string>): boolean {
+  return annotations[CRI_CONTAINER_TYPE_ANNOTATION] === 'container';
+}
+
 /** The daemon group a container belongs to: its group annotation, else its pod, else itself. */
 export function groupId(containerId: string, annotations: Record<string, string>): string {
   return annotations[GROUP_ANNOTATION] || annotations[SANDBOX_ID_ANNOTATION] || containerId;

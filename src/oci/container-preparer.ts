@@ -1,9 +1,11 @@
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { ContainerPreparer, ImageModule, ImageModuleSource, MountSpec, PreparedContainer, ProcessSpec, ResolvedModule } from './container.js';
 import { planMounts } from './spec-mounts.js';
 import { readBundleSpec } from './bundle-spec.js';
 import { NotInRootfsError, resolveEntrypoint } from './entrypoint.js';
+import { describeNonModule, isNativeProgram, NativeProgramError } from './module-kind.js';
 import { mountRootfs, unmountAll } from './rootfs-mounts.js';
 
 /**
@@ -53,6 +55,9 @@ export class BundlePreparer implements ContainerPreparer {
     if (guestPath !== undefined && guestPath !== '') {
       try {
         const hostPath = await resolveEntrypoint(container.rootfsPath, guestPath, process.cwd, container.mounts);
+        // A Linux program is told apart at once: in a pod, runc runs it instead.
+        const head = await readHead(hostPath);
+        if (isNativeProgram(head)) throw new NativeProgramError(describeNonModule(head, guestPath)!);
         return { name: guestPath, source: { kind: 'file', hostPath }, args: process.args };
       } catch (error) {
         if (!(error instanceof NotInRootfsError)) throw error;
@@ -83,5 +88,17 @@ export class BundlePreparer implements ContainerPreparer {
         { cause: error },
       );
     }
+  }
+}
+
+/** The first bytes of a file: enough to tell what it is. */
+async function readHead(file: string): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }

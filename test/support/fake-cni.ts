@@ -3,14 +3,19 @@
  * report an address, so that containerd's CRI creates and pins a pod network
  * namespace and goes on as if the network were up. Nothing on the host
  * changes (no bridge, no iptables, no IP forwarding); the namespace keeps
- * only its loopback device, down.
+ * only its loopback device, which `loopback` brings up as the real plugin does.
  */
 
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The address the fake network reports for every pod (TEST-NET-1, RFC 5737). */
 export const FAKE_POD_IP = '192.0.2.2';
+
+// CNI runs plugins with a minimal PATH.
+const NSENTER = ['/usr/bin/nsenter', '/bin/nsenter'].find((p) => existsSync(p)) ?? 'nsenter';
+const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p)) ?? 'ip';
 
 // CNI SPEC.md, "Success": ADD answers a result; DEL and CHECK answer nothing; VERSION its versions.
 const PLUGIN = `#!/bin/sh
@@ -18,6 +23,7 @@ cat > /dev/null
 case "$CNI_COMMAND" in
   ADD)
     if [ "$(basename "$0")" = loopback ]; then
+      ${NSENTER} --net="$CNI_NETNS" ${IP} link set lo up || exit 1
       printf '{"cniVersion":"0.3.1","interfaces":[{"name":"lo","sandbox":"%s"}],"ips":[{"version":"4","address":"127.0.0.1/8","interface":0}]}' "$CNI_NETNS"
     else
       printf '{"cniVersion":"0.3.1","interfaces":[{"name":"eth0","sandbox":"%s"}],"ips":[{"version":"4","address":"${FAKE_POD_IP}/24","interface":0}]}' "$CNI_NETNS"

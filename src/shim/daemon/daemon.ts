@@ -15,6 +15,7 @@ import type { GroupSpec } from './handoff.js';
 import { createLogger } from './logger.js';
 import { FifoStdioOpener } from '../stdio/stdio-opener.js';
 import { registerTaskService } from '../rpc/task-ttrpc-adapter.js';
+import { RuncDelegates } from '../rpc/runc-delegates.js';
 
 export interface GroupConfig extends GroupSpec {
   /** Where logs go: the bundle's `log` FIFO. */
@@ -60,7 +61,9 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
     setTimeout(() => process.exit(0), 5).unref();
   };
 
-  registerTaskService(server, service, logger, () => void exit('shutdown with no tasks left'));
+  // The Linux containers of a pod (sidecars, init containers) go to containerd's runc shim.
+  const delegates = new RuncDelegates({ namespace: config.namespace, address: config.address, ttrpcAddress: config.ttrpcAddress, logger });
+  registerTaskService(server, service, logger, () => void exit('shutdown with no tasks left'), delegates);
   server.listen(listener);
   logger.info({ socket: config.socketPath, id: config.id }, 'shim daemon serving');
 

@@ -8,7 +8,10 @@ import { containerd } from '../../generated/index.js';
 import { describeError, type ErrorCode, InvalidArgumentError, WasmtsError } from '../../errors.js';
 import type { Logger } from '../../task/collaborators.js';
 import type { TaskService } from '../../task/task-service.js';
-import { StatusCode, TtrpcStatusError, type TtrpcServer } from '../../ttrpc/index.js';
+import { StatusCode, TtrpcStatusError, type RequestContext, type TtrpcServer } from '../../ttrpc/index.js';
+import { isPodContainer, readStartSpec } from '../../oci/bundle-spec.js';
+import { NativeProgramError } from '../../oci/module-kind.js';
+import { requestId, type RuncDelegates } from './runc-delegates.js';
 import { encodeMetrics, hostCgroupMode } from './task-metrics.js';
 import { mountsFrom, optionalTimestamp, toTimestamp } from './wire-convert.js';
 
@@ -22,7 +25,8 @@ const LINUX_RESOURCES_TYPE_SUFFIX = 'opencontainers/runtime-spec/1/LinuxResource
 /** containerd's type URL for an OCI Process in an ExecProcessRequest (JSON inside the Any). */
 const OCI_PROCESS_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
 
-type Handler = (payload: Uint8Array) => Promise<Uint8Array>;
+/** A Task method: the request's bytes (and which service it came in on) to the response's. */
+type Handler = (payload: Uint8Array, context: Pick<RequestContext, 'service'>) => Promise<Uint8Array>;
 
 const EMPTY = new Uint8Array(0);
 
@@ -30,23 +34,31 @@ function ref(request: { id?: string | null; execId?: string | null }) {
   return { id: request.id ?? '', execId: request.execId ?? '' };
 }
 
-export function taskHandlers(service: TaskService, onShutdown: () => void): Record<string, Handler> {
+export function taskHandlers(service: TaskService, onShutdown: () => void, delegates?: RuncDelegates): Record<string, Handler> {
   const cgroupMode = hostCgroupMode();
   return {
-    async Create(payload) {
+    async Create(payload, context) {
       const r = decode(v2.CreateTaskRequest, payload);
-      const { pid } = await service.create({
-        id: r.id,
-        bundle: r.bundle,
-        rootfs: mountsFrom(r.rootfs),
-        terminal: r.terminal,
-        stdin: r.stdin,
-        stdout: r.stdout,
-        stderr: r.stderr,
-        checkpoint: r.checkpoint,
-        parentCheckpoint: r.parentCheckpoint,
-      });
-      return v2.CreateTaskResponse.encode({ pid }).finish();
+      try {
+        const { pid } = await service.create({
+          id: r.id,
+          bundle: r.bundle,
+          rootfs: mountsFrom(r.rootfs),
+          terminal: r.terminal,
+          stdin: r.stdin,
+          stdout: r.stdout,
+          stderr: r.stderr,
+          checkpoint: r.checkpoint,
+          parentCheckpoint: r.parentCheckpoint,
+        });
+        return v2.CreateTaskResponse.encode({ pid }).finish();
+      } catch (error) {
+        // A Linux program in a wasm pod (a sidecar, an init container): runc runs it.
+        if (delegates !== undefined && error instanceof NativeProgramError && isPodContainer(readStartSpec(r.bundle, r.id).annotations)) {
+          return delegates.create(r.id, r.bundle, context.service, payload);
+        }
+        throw error;
+      }
     },
     async Start(payload) {
       const { pid } = await service.start(ref(decode(v2.StartRequest, payload)));
@@ -122,7 +134,8 @@ export function taskHandlers(service: TaskService, onShutdown: () => void): Reco
     },
     async Shutdown(payload) {
       decode(v2.ShutdownRequest, payload);
-      if (await service.shutdown()) onShutdown();
+      // The daemon stays while it passes calls through for a Linux container of its pod.
+      if ((await service.shutdown()) && (delegates?.count ?? 0) === 0) onShutdown();
       return EMPTY;
     },
     async Pause(payload) {
@@ -167,12 +180,30 @@ function unsupported(message: string): TtrpcStatusError {
   return new TtrpcStatusError(StatusCode.UNIMPLEMENTED, message);
 }
 
+/** Passes the calls for a container the runc shim runs straight through to it. */
+function routed(method: string, handler: Handler, delegates: RuncDelegates | undefined): Handler {
+  if (delegates === undefined || method === 'Create') return handler;
+  return async (payload, context) => {
+    const id = delegates.count > 0 ? safeRequestId(payload) : undefined;
+    if (id !== undefined && delegates.has(id)) return delegates.forward(id, context.service, method, payload);
+    return handler(payload, context);
+  };
+}
+
+function safeRequestId(payload: Uint8Array): string | undefined {
+  try {
+    return requestId(payload);
+  } catch {
+    return undefined; // malformed: our own handler says so
+  }
+}
+
 /** Wraps each handler so every error leaves as a ttrpc status, logged once. */
 function withStatus(name: string, handler: Handler, logger: Logger): Handler {
-  return async (payload) => {
+  return async (payload, context) => {
     const started = performance.now();
     try {
-      const reply = await handler(payload);
+      const reply = await handler(payload, context);
       logger.debug({ rpc: name, ms: Math.round((performance.now() - started) * 10) / 10 }, 'rpc done');
       return reply;
     } catch (error) {
@@ -203,10 +234,10 @@ export const WIRE_STATUS: Record<ErrorCode, StatusCode> = {
   ERR_INTERNAL: StatusCode.INTERNAL,
 };
 
-export function registerTaskService(server: TtrpcServer, service: TaskService, logger: Logger, onShutdown: () => void): void {
-  const handlers = taskHandlers(service, onShutdown);
+export function registerTaskService(server: TtrpcServer, service: TaskService, logger: Logger, onShutdown: () => void, delegates?: RuncDelegates): void {
+  const handlers = taskHandlers(service, onShutdown, delegates);
   const wrapped = Object.fromEntries(
-    Object.entries(handlers).map(([name, handler]) => [name, withStatus(name, handler, logger)]),
+    Object.entries(handlers).map(([name, handler]) => [name, withStatus(name, routed(name, handler, delegates), logger)]),
   );
   for (const name of TASK_SERVICES) server.register(name, wrapped);
 }

@@ -1,0 +1,156 @@
+/**
+ * The Linux containers of a wasm pod (a sidecar, an init container): wasmts
+ * hands each to containerd's own runc shim, as containerd would have, and then
+ * passes every Task call for it through, byte for byte. containerd keeps
+ * talking to the pod's daemon; the runc shim publishes the container's events
+ * to containerd itself. The container joins the pod's namespaces as CRI's
+ * spec says (the pod's network namespace, through the daemon's pid).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { FailedPreconditionError, UnavailableError } from '../../errors.js';
+import { containerd } from '../../generated/index.js';
+import type { Logger } from '../../task/collaborators.js';
+import { TtrpcClient } from '../../ttrpc/index.js';
+
+const RUNC_SHIM = 'containerd-shim-runc-v2';
+const SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin'];
+const START_TIMEOUT_MS = 30_000;
+
+export interface RuncDelegatesOptions {
+  namespace: string;
+  /** containerd's gRPC address. */
+  address: string;
+  /** containerd's ttrpc address: the runc shim publishes its events there. */
+  ttrpcAddress: string;
+  logger: Logger;
+  /** The environment containerd gave the shim (its PATH finds containerd's runc shim first). */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Shim {
+  address: string;
+  client: TtrpcClient;
+  ids: Set<string>;
+}
+
+/** The `id` of a Task request: field 1 (a string) in every one of them. */
+export function requestId(payload: Uint8Array): string {
+  return containerd.task.v2.StartRequest.decode(payload).id;
+}
+
+/** The address a shim's `start` printed: a plain address (task API v2) or containerd 2.x's JSON. */
+export function startAddress(output: string): string {
+  const text = output.trim();
+  if (text.startsWith('{')) {
+    const address = (JSON.parse(text) as { address?: unknown }).address;
+    if (typeof address === 'string' && address !== '') return address;
+    throw new Error(`no address in ${text}`);
+  }
+  if (text === '') throw new Error('it printed no address');
+  return text;
+}
+
+export class RuncDelegates {
+  private readonly shims = new Map<string, Shim>();
+  private readonly byId = new Map<string, Shim>();
+  private readonly options: RuncDelegatesOptions;
+
+  constructor(options: RuncDelegatesOptions) {
+    this.options = options;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  get count(): number {
+    return this.byId.size;
+  }
+
+  /** Starts (or finds) the runc shim for the container's bundle, and hands it the Create request. */
+  async create(id: string, bundle: string, service: string, payload: Uint8Array): Promise<Uint8Array> {
+    const address = await this.startShim(id, bundle);
+    let shim = this.shims.get(address);
+    if (shim === undefined) {
+      const client = await TtrpcClient.connect(address);
+      shim = { address, client, ids: new Set() };
+      this.shims.set(address, shim);
+      const known = shim;
+      void client.closed.then(() => this.forget(known));
+    }
+    shim.ids.add(id);
+    this.byId.set(id, shim);
+    try {
+      const reply = await shim.client.call(service, 'Create', payload);
+      this.options.logger.info({ task: id, runcShim: address }, 'task created by the runc shim (a Linux container in the pod)');
+      return reply;
+    } catch (error) {
+      await this.release(id, service);
+      throw error;
+    }
+  }
+
+  /** Passes a call for a delegated container through; after its init's Delete, lets the runc shim go. */
+  async forward(id: string, service: string, method: string, payload: Uint8Array): Promise<Uint8Array> {
+    const shim = this.byId.get(id);
+    if (shim === undefined) throw new FailedPreconditionError(`task ${id} is not run by the runc shim`);
+    const reply = await shim.client.call(service, method, payload);
+    if (method === 'Delete' && containerd.task.v2.DeleteRequest.decode(payload).execId === '') await this.release(id, service);
+    return reply;
+  }
+
+  private async release(id: string, service: string): Promise<void> {
+    const shim = this.byId.get(id);
+    if (shim === undefined) return;
+    this.byId.delete(id);
+    shim.ids.delete(id);
+    // As containerd does after a Delete: Shutdown, which the shim honours once it serves no task.
+    await shim.client.call(service, 'Shutdown', containerd.task.v2.ShutdownRequest.encode({ id }).finish()).catch(() => {});
+    if (shim.ids.size === 0) {
+      this.shims.delete(shim.address);
+      void shim.client.close();
+    }
+  }
+
+  private forget(shim: Shim): void {
+    if (this.shims.get(shim.address) === shim) this.shims.delete(shim.address);
+  }
+
+  /** Runs `containerd-shim-runc-v2 … start` in the bundle, as containerd would, and returns the address it prints. */
+  private startShim(id: string, bundle: string): Promise<string> {
+    const env: NodeJS.ProcessEnv = { ...(this.options.env ?? process.env), TTRPC_ADDRESS: this.options.ttrpcAddress };
+    const binary = findOnPath(RUNC_SHIM, env.PATH);
+    const args = ['-namespace', this.options.namespace, '-address', this.options.address, '-publish-binary', findOnPath('containerd', env.PATH) ?? 'containerd', '-id', id, 'start'];
+    if (binary === undefined) {
+      return Promise.reject(new FailedPreconditionError(`task ${id} runs a Linux program, for which wasmts needs containerd's ${RUNC_SHIM}; it is not on the PATH`));
+    }
+    return new Promise((resolve, reject) => {
+      const child = spawn(binary, args, { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+      child.on('error', (error) => reject(new UnavailableError(`task ${id}: cannot run ${binary}: ${error.message}`, { cause: error })));
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code !== 0) return reject(new UnavailableError(`task ${id}: ${binary} start failed (${code ?? 'killed'}): ${stderr.trim() || stdout.trim()}`));
+        try {
+          resolve(startAddress(stdout));
+        } catch (error) {
+          reject(new UnavailableError(`task ${id}: ${binary} start: ${(error as Error).message}`));
+        }
+      });
+    });
+  }
+}
+
+function findOnPath(name: string, pathVariable: string | undefined): string | undefined {
+  for (const dir of [...(pathVariable ?? '').split(':').filter((d) => d !== ''), ...SEARCH_PATH]) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
