@@ -92,6 +92,12 @@ const FIXTURES = [
     inputs: ['linux-binary.c'],
     build: ([src], out) => run(HOST_CC, ['-static', '-O2', '-s', '-o', out, src]),
   },
+  {
+    // The sandbox program of runc pods in benchmarks (what the pause image holds).
+    output: 'pause',
+    inputs: ['pause.c'],
+    build: ([src], out) => run(HOST_CC, ['-static', '-O2', '-s', '-o', out, src]),
+  },
 ];
 
 function cWasm(name, flags, headers = []) {

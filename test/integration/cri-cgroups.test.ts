@@ -7,12 +7,11 @@
  * cgroups, so nothing escapes the cgroups the tests run in.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupHierarchies, hierarchyKey, processCgroups, type CgroupHierarchy } from '../../src/shim/daemon/cgroup-placement.js';
 import { PrivateContainerd } from '../support/containerd.js';
 import { CriClient } from '../support/cri-client.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
@@ -20,36 +19,13 @@ import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
+import { makePodCgroup, podCgroups, removePodCgroup } from '../support/pod-cgroup.js';
 
 const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
 const HOST_NETWORK = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
 const MIB = 1024 * 1024;
 
-const hierarchies: CgroupHierarchy[] = cgroupHierarchies(await readFile('/proc/self/mountinfo', 'utf8'));
-const ours = processCgroups(await readFile('/proc/self/cgroup', 'utf8'));
-const memory = hierarchies.find((h) => h.controllers.includes('memory')) ?? hierarchies.find((h) => h.version === 2);
-
-/** Where this process is in the memory hierarchy: the pod cgroups go below it. */
-const base = memory === undefined ? '/' : (ours.get(hierarchyKey(memory)) ?? '/');
-
-/** Makes the pod cgroup in every hierarchy, as kubelet does before RunPodSandbox; returns what to remove afterwards. */
-async function makePodCgroup(parent: string): Promise<string[]> {
-  const made: string[] = [];
-  for (const hierarchy of hierarchies) {
-    let directory = hierarchy.mountPoint;
-    for (const level of parent.split('/').filter((p) => p !== '')) {
-      const parentDir = directory;
-      directory = path.join(directory, level);
-      if (existsSync(directory)) continue;
-      await mkdir(directory);
-      made.push(directory);
-      if (hierarchy.controllers.includes('cpuset')) {
-        for (const file of ['cpuset.cpus', 'cpuset.mems']) await writeFile(path.join(directory, file), (await readFile(path.join(parentDir, file), 'utf8')).trim());
-      }
-    }
-  }
-  return made;
-}
+const { hierarchies, memory, base } = await podCgroups();
 
 describe.each(containerdTargets())('a pod cgroup on $label', (target) => {
   let containerd: PrivateContainerd;
@@ -80,7 +56,7 @@ describe.each(containerdTargets())('a pod cgroup on $label', (target) => {
   it("puts the pod's daemon in the pod cgroup, reports the pod's use through PodSandboxStats, and removes the sandbox cgroup with the pod", async () => {
     const uid = `uid-cgroup-${process.pid}-${Date.now()}`;
     const parent = path.posix.join(base, `wasmts-test-${process.pid}`, `pod${uid}`);
-    const made = await makePodCgroup(parent);
+    const made = await makePodCgroup({ hierarchies, memory, base }, parent);
     try {
       const memoryDir = memory === undefined ? undefined : path.join(memory.mountPoint, parent);
       // kubelet's pod limit: the kernel applies it to everything below, the daemon included.
@@ -137,7 +113,7 @@ describe.each(containerdTargets())('a pod cgroup on $label', (target) => {
       // The sandbox's cgroup went with the pod: kubelet can remove the pod cgroup.
       for (const hierarchy of hierarchies) expect(existsSync(path.join(hierarchy.mountPoint, parent, podId))).toBe(false);
     } finally {
-      for (const directory of made.reverse()) await rmdir(directory).catch(() => {});
+      await removePodCgroup(made);
     }
     for (const directory of made) expect(existsSync(directory), directory).toBe(false);
   });

@@ -116,6 +116,8 @@ export interface CriOptions {
   sandboxImage: string;
   /** CNI plugins and configuration for pods on a network of their own; default empty directories in the rig. */
   cni?: { binDir: string; confDir: string };
+  /** Also a runtime handler `runc` (io.containerd.runc.v2), for comparisons. */
+  runcHandler?: boolean;
 }
 
 export interface StopReport {
@@ -357,6 +359,7 @@ function criConfig(info: ContainerdInfo, cri: CriOptions): string[] {
     '    default_runtime_name = "wasmts"',
     `    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmts]`,
     `      runtime_type = ${q(WASMTS_RUNTIME)}`,
+    ...(cri.runcHandler === true ? [`    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]`, `      runtime_type = "io.containerd.runc.v2"`] : []),
     '',
   ];
 }

@@ -36,7 +36,8 @@ export type FixtureName =
   | 'exit-wat.wasm'
   | 'truncated.wasm'
   | 'not-wasm.txt'
-  | 'linux-binary';
+  | 'linux-binary'
+  | 'pause';
 
 /** Absolute path of a built fixture, e.g. `fixturePath('hello.wasm')`. */
 export function fixturePath(name: FixtureName): string {
