@@ -60,6 +60,8 @@ async function main(): Promise<void> {
       { name: `runc,   ${network} network`, handler: 'runc', image: LINUX, network },
     ]);
     const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+    /** Per case: the time in RunPodSandbox, CreateContainer and StartContainer. */
+    const phases = new Map<string, number[][]>(cases.map((c) => [c.name, [[], [], []]]));
     let n = 0;
     // One warm-up round, then alternate so that machine noise hits every case alike.
     for (let round = -1; round < runs; round++) {
@@ -75,14 +77,22 @@ async function main(): Promise<void> {
         };
         const started = performance.now();
         const { pod_sandbox_id: podId } = await cri.runtimeCall<{ pod_sandbox_id: string }>('RunPodSandbox', { config: pod, runtime_handler: c.handler });
+        const sandboxReady = performance.now();
         const { container_id: id } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
           pod_sandbox_id: podId,
           config: { metadata: { name: 'app', attempt: 0 }, image: { image: c.image }, log_path: 'app.log', linux: { security_context: { namespace_options: namespaceOptions } } },
           sandbox_config: pod,
         });
+        const created = performance.now();
         await cri.runtimeCall('StartContainer', { container_id: id });
         const elapsed = performance.now() - started;
-        if (round >= 0) samples.get(c.name)!.push(elapsed);
+        if (round >= 0) {
+          samples.get(c.name)!.push(elapsed);
+          const [run, create, start] = phases.get(c.name)!;
+          run!.push(sandboxReady - started);
+          create!.push(created - sandboxReady);
+          start!.push(started + elapsed - created);
+        }
         await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
         await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
       }
@@ -92,7 +102,8 @@ async function main(): Promise<void> {
       const wasmts = samples.get(`wasmts, ${network} network`)!;
       const runc = samples.get(`runc,   ${network} network`)!;
       for (const [name, s] of [[`wasmts, ${network} network`, wasmts], [`runc,   ${network} network`, runc]] as const) {
-        console.log(`  ${name}: ${median(s).toFixed(1)} ms  (min ${Math.min(...s).toFixed(1)}, max ${Math.max(...s).toFixed(1)})`);
+        const [run, create, start] = phases.get(name)!.map((p) => median(p).toFixed(0));
+        console.log(`  ${name}: ${median(s).toFixed(1)} ms  (min ${Math.min(...s).toFixed(1)}, max ${Math.max(...s).toFixed(1)}; RunPodSandbox ${run}, CreateContainer ${create}, StartContainer ${start})`);
       }
       console.log(`  ratio wasmts/runc, ${network} network: ${(median(wasmts) / median(runc)).toFixed(2)}`);
     }

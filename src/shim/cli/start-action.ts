@@ -39,7 +39,8 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   const spec = readStartSpec(bundle, flags.id);
   const group = spec.group;
-  const sharedGroup = group !== flags.id;
+  // More containers will join: a group's later members, and a pod's app containers after its sandbox.
+  const sharedGroup = group !== flags.id || isPodSandbox(spec.annotations);
   const file = socketPath(flags.address, flags.namespace, group, socketDir);
   const address = socketUri(file);
   // Which task API containerd should speak may take a question to containerd: ask while the daemon boots.
