@@ -1,0 +1,127 @@
+/**
+ * Pods on a real network, as kubelet runs them: containerd's CRI (1.6, 1.7 and
+ * 2.x) with Debian's bridge and host-local CNI plugins. A wasm HTTP server
+ * answers on its pod IP from the node; an exec probe (ExecSync, as kubelet's
+ * exec liveness probe) passes and fails by exit code; a container that ended
+ * is restarted in its pod as kubelet does (a new attempt), each attempt with
+ * its own log.
+ */
+import http from 'node:http';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBridgeCni, type BridgeNetwork } from '../support/bridge-cni.js';
+import { PrivateContainerd } from '../support/containerd.js';
+import { CriClient } from '../support/cri-client.js';
+import { IMAGES_DIR } from '../support/fixtures.js';
+import { TEST_IMAGES } from '../support/images.js';
+import { shimsOf } from '../support/rig-cleanup.js';
+import { containerdTargets } from '../support/runtimes.js';
+import { until } from '../support/until.js';
+
+const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
+const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
+
+/** GET http://address:port/ once; rejects on any network error. */
+function get(address: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: address, port, path: '/', timeout: 2_000 }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      response.on('end', () => resolve(body));
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+  });
+}
+
+describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })))('pods on a bridge network on $label', (target) => {
+  let containerd: PrivateContainerd;
+  let cri: CriClient;
+  let work: string;
+  let network: BridgeNetwork;
+
+  beforeAll(async () => {
+    if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
+    work = await mkdtemp(path.join(tmpdir(), 'wasmts-bridge-'));
+    network = await writeBridgeCni(work, target.n);
+    containerd = await PrivateContainerd.start({
+      binary: target.binary,
+      namespace: 'k8s.io',
+      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
+      env: { WASMTS_SPARE: '0' },
+    });
+    for (const image of [SANDBOX_IMAGE, TEST_IMAGES.httpServer, TEST_IMAGES.toolbox, TEST_IMAGES.hello]) {
+      await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
+    }
+    cri = new CriClient(containerd.address);
+  }, 120_000);
+
+  afterAll(async () => {
+    cri?.close();
+    const report = await containerd?.stop();
+    await network?.remove();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    expect(report?.leftovers ?? []).toEqual([]);
+    expect(report?.killedShims ?? []).toEqual([]);
+  });
+
+  it('serves HTTP from a wasm pod on its pod IP, answers exec probes by exit code, restarts a container that ended, and gives its address back', async () => {
+    const uid = `uid-bridge-${process.pid}-${Date.now()}`;
+    const logs = path.join(work, 'logs');
+    const pod = {
+      metadata: { name: 'bridge-pod', uid, namespace: 'default', attempt: 0 },
+      hostname: 'bridge-pod',
+      log_directory: logs,
+      linux: { security_context: { namespace_options: POD_NETWORK } },
+    };
+    const { pod_sandbox_id: podId } = await cri.runtimeCall<{ pod_sandbox_id: string }>('RunPodSandbox', { config: pod, runtime_handler: 'wasmts' });
+    const create = async (name: string, image: string, command: string[], attempt = 0) => {
+      const { container_id: id } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
+        pod_sandbox_id: podId,
+        config: { metadata: { name, attempt }, image: { image }, command, log_path: `${name}/${attempt}.log`, linux: { security_context: { namespace_options: POD_NETWORK } } },
+        sandbox_config: pod,
+      });
+      await cri.runtimeCall('StartContainer', { container_id: id });
+      return id;
+    };
+    type Status = { state: string; exit_code: number; reason: string };
+    const status = async (id: string) => (await cri.runtimeCall<{ status: Status }>('ContainerStatus', { container_id: id })).status;
+    const exited = (id: string) => until(`container ${id} to exit`, async () => ((await status(id)).state === 'CONTAINER_EXITED' ? status(id) : undefined), 30_000);
+    try {
+      const { status: sandbox } = await cri.runtimeCall<{ status: { network: { ip: string } } }>('PodSandboxStatus', { pod_sandbox_id: podId });
+      const ip = sandbox.network.ip;
+      expect(ip.startsWith(network.prefix)).toBe(true);
+
+      // The server listens on every address of the pod's namespace; the node reaches it over the bridge.
+      await create('server', TEST_IMAGES.httpServer.reference, ['/http-server.wasm', '8080', '0.0.0.0']);
+      const body = await until('the server to answer on the pod IP', async () => get(ip, 8080).catch(() => undefined), 15_000);
+      expect(body).toContain('Hello, World!');
+
+      // kubelet's exec liveness probe: ExecSync with a timeout; the exit code decides.
+      const toolbox = await create('toolbox', TEST_IMAGES.toolbox.reference, ['/ticker.wasm']);
+      const healthy = await cri.runtimeCall<{ stdout: Buffer; exit_code: number }>('ExecSync', { container_id: toolbox, cmd: ['/hello.wasm'], timeout: 10 });
+      expect(healthy.exit_code).toBe(0);
+      expect(Buffer.from(healthy.stdout).toString('utf8')).toBe('hello from wasm\n');
+      const failing = await cri.runtimeCall<{ exit_code: number }>('ExecSync', { container_id: toolbox, cmd: ['/exit-code.wasm', '3'], timeout: 10 });
+      expect(failing.exit_code).toBe(3);
+
+      // A container that ended is started again as kubelet does: a new container, the next attempt, its own log.
+      const first = await create('once', TEST_IMAGES.hello.reference, []);
+      expect(await exited(first)).toMatchObject({ exit_code: 0, reason: 'Completed' });
+      const second = await create('once', TEST_IMAGES.hello.reference, [], 1);
+      expect(await exited(second)).toMatchObject({ exit_code: 0, reason: 'Completed' });
+      await cri.runtimeCall('RemoveContainer', { container_id: first });
+      for (const attempt of [0, 1]) expect(await readFile(path.join(logs, 'once', `${attempt}.log`), 'utf8')).toMatch(/ stdout F hello from wasm\n/);
+      expect(await get(ip, 8080)).toContain('Hello, World!');
+    } finally {
+      await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
+      await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
+    }
+    await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+    // host-local gave the pod's address back.
+    const leases = (await readdir(path.join(work, 'ipam', `wasmts-bridge-${target.n}`))).filter((name) => name.startsWith(network.prefix));
+    expect(leases).toEqual([]);
+  });
+});
