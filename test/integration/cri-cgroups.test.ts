@@ -1,5 +1,6 @@
 /**
- * A pod's cgroup, as kubelet uses it, on containerd 1.6, 1.7 and 2.x: the test
+ * A pod's cgroup, as kubelet uses it, on containerd 1.6, 1.7 and 2.x (pods on a
+ * bridge network, from Debian's CNI plugins): the test
  * makes the pod cgroup (kubelet's part) and gives it as the sandbox's cgroup
  * parent; the pod's daemon must then live below it, so that the kernel applies
  * the pod's limits to it and PodSandboxStats / ListPodSandboxStats report what
@@ -19,35 +20,39 @@ import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
+import { writeBridgeCni, type BridgeNetwork } from '../support/bridge-cni.js';
 import { makePodCgroup, podCgroups, removePodCgroup } from '../support/pod-cgroup.js';
 
 const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
-const HOST_NETWORK = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
+const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
 const MIB = 1024 * 1024;
 
 const { hierarchies, memory, base } = await podCgroups();
 
-describe.each(containerdTargets())('a pod cgroup on $label', (target) => {
+describe.each(containerdTargets().map((target, n) => ({ ...target, n: 120 + n })))('a pod cgroup on $label', (target) => {
   let containerd: PrivateContainerd;
+  let network: BridgeNetwork;
   let cri: CriClient;
   let logs: string;
 
   beforeAll(async () => {
     if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
+    logs = await mkdtemp(path.join(tmpdir(), 'wasmts-cgroup-logs-'));
+    network = await writeBridgeCni(path.join(logs, 'cni'), target.n);
     containerd = await PrivateContainerd.start({
       binary: target.binary,
       namespace: 'k8s.io',
-      cri: { sandboxImage: SANDBOX_IMAGE.reference },
+      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
       env: { WASMTS_SPARE: '0' },
     });
     for (const image of [SANDBOX_IMAGE, TEST_IMAGES.ticker]) await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
-    logs = await mkdtemp(path.join(tmpdir(), 'wasmts-cgroup-logs-'));
     cri = new CriClient(containerd.address);
   }, 120_000);
 
   afterAll(async () => {
     cri?.close();
     const report = await containerd?.stop();
+    await network?.remove();
     if (logs !== undefined) await rm(logs, { recursive: true, force: true });
     expect(report?.leftovers ?? []).toEqual([]);
     expect(report?.killedShims ?? []).toEqual([]);
@@ -64,7 +69,7 @@ describe.each(containerdTargets())('a pod cgroup on $label', (target) => {
       const pod = {
         metadata: { name: 'cgroup-pod', uid, namespace: 'default', attempt: 0 },
         log_directory: logs,
-        linux: { cgroup_parent: parent, security_context: { namespace_options: HOST_NETWORK } },
+        linux: { cgroup_parent: parent, security_context: { namespace_options: POD_NETWORK } },
       };
       const { pod_sandbox_id: podId } = await cri.runtimeCall<{ pod_sandbox_id: string }>('RunPodSandbox', { config: pod, runtime_handler: 'wasmts' });
       const { info } = await cri.runtimeCall<{ info: Record<string, string> }>('PodSandboxStatus', { pod_sandbox_id: podId, verbose: true });

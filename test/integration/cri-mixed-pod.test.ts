@@ -2,7 +2,8 @@
  * A wasmts pod with Linux containers in it, on containerd 1.6, 1.7 and 2.x, as
  * kubelet drives it: an init container (busybox) runs to completion first,
  * then the wasm HTTP server, then a busybox sidecar that reaches the server at
- * localhost:8080 through the pod's network namespace. The Linux containers are
+ * localhost:8080 through the pod's network namespace (a bridge network, from
+ * Debian's CNI plugins). The Linux containers are
  * handed to containerd's runc shim; the pod then tears down with no shim of
  * either kind left.
  */
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeImage } from '../../tools/image/image-builder.js';
 import { PrivateContainerd } from '../support/containerd.js';
 import { CriClient } from '../support/cri-client.js';
-import { writeFakeCni } from '../support/fake-cni.js';
+import { writeBridgeCni, type BridgeNetwork } from '../support/bridge-cni.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
@@ -50,17 +51,19 @@ async function runcShimsOf(containerd: PrivateContainerd): Promise<string[]> {
   return result.stdout.split('\n').filter((line) => line.trim() !== '');
 }
 
-describe.each(containerdTargets())('a wasm pod with Linux containers on $label', (target) => {
+describe.each(containerdTargets().map((target, n) => ({ ...target, n: 110 + n })))('a wasm pod with Linux containers on $label', (target) => {
   let containerd: PrivateContainerd;
+  let network: BridgeNetwork;
   let cri: CriClient;
   let logs: string;
 
   beforeAll(async () => {
     if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
+    network = await writeBridgeCni(path.join(work, `cni-${target.n}`), target.n);
     containerd = await PrivateContainerd.start({
       binary: target.binary,
       namespace: 'k8s.io',
-      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: await writeFakeCni(path.join(work, `cni-${path.basename(target.binary)}-${target.label.replace(/\W/g, '')}`)) },
+      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
       env: { WASMTS_SPARE: '0' },
     });
     for (const image of [SANDBOX_IMAGE, TEST_IMAGES.httpServer]) await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
@@ -72,6 +75,7 @@ describe.each(containerdTargets())('a wasm pod with Linux containers on $label',
   afterAll(async () => {
     cri?.close();
     const report = await containerd?.stop();
+    await network?.remove();
     if (logs !== undefined) await rm(logs, { recursive: true, force: true });
     expect(report?.leftovers ?? []).toEqual([]);
     expect(report?.killedShims ?? []).toEqual([]);
