@@ -37,6 +37,9 @@ export interface ClaimRequest extends GroupSpec {
   env: Record<string, string | undefined>;
 }
 
+/** In the bundle of a pod's Linux container: the address of the runc shim that runs it (also read by bin/'s `sh` wrapper). */
+export const RUNC_ADDRESS_FILE = 'wasmts-runc-address';
+
 /** The bundle's `log` FIFO (containerd reads it), opened without blocking; /dev/null when there is none. */
 export function openBundleLog(bundle: string): number {
   try {

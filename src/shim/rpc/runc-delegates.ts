@@ -7,14 +7,16 @@
  * spec says (the pod's network namespace, through the daemon's pid).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPreconditionError, UnavailableError } from '../../errors.js';
 import { containerd } from '../../generated/index.js';
 import type { Logger } from '../../task/collaborators.js';
 import { TtrpcClient } from '../../ttrpc/index.js';
+import { RUNC_ADDRESS_FILE } from '../daemon/handoff.js';
 
 const RUNC_SHIM = 'containerd-shim-runc-v2';
+
 const SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin'];
 const START_TIMEOUT_MS = 30_000;
 
@@ -72,6 +74,8 @@ export class RuncDelegates {
   /** Starts (or finds) the runc shim for the container's bundle, and hands it the Create request. */
   async create(id: string, bundle: string, service: string, payload: Uint8Array): Promise<Uint8Array> {
     const address = await this.startShim(id, bundle);
+    // Where `delete` finds the runc shim if this daemon dies (containerd then asks us, not it, to clean up).
+    writeFileSync(path.join(bundle, RUNC_ADDRESS_FILE), address);
     let shim = this.shims.get(address);
     if (shim === undefined) {
       const client = await TtrpcClient.connect(address);
