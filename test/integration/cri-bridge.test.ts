@@ -8,21 +8,19 @@
  * attempt), each attempt with its own log.
  */
 import http from 'node:http';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeBridgeCni, type BridgeNetwork } from '../support/bridge-cni.js';
-import { PrivateContainerd } from '../support/containerd.js';
-import { CriClient } from '../support/cri-client.js';
-import { IMAGES_DIR } from '../support/fixtures.js';
+import type { BridgeNetwork } from '../support/bridge-cni.js';
+import { CriRig } from '../support/cri-rig.js';
+import type { PrivateContainerd } from '../support/containerd.js';
+import type { CriClient } from '../support/cri-client.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
 import { openStream } from '../support/cri-streaming.js';
 
-const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
 const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
 
 /** GET http://address:port/ once; rejects on any network error. */
@@ -39,32 +37,19 @@ function get(address: string, port: number): Promise<string> {
 }
 
 describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })))('pods on a bridge network on $label', (target) => {
+  let rig: CriRig;
   let containerd: PrivateContainerd;
   let cri: CriClient;
   let work: string;
   let network: BridgeNetwork;
 
   beforeAll(async () => {
-    if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
-    work = await mkdtemp(path.join(tmpdir(), 'wasmts-bridge-'));
-    network = await writeBridgeCni(work, target.n);
-    containerd = await PrivateContainerd.start({
-      binary: target.binary,
-      namespace: 'k8s.io',
-      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
-      env: { WASMTS_SPARE: '0' },
-    });
-    for (const image of [SANDBOX_IMAGE, TEST_IMAGES.httpServer, TEST_IMAGES.toolbox, TEST_IMAGES.hello]) {
-      await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
-    }
-    cri = new CriClient(containerd.address);
+    rig = await CriRig.start(target, { network: target.n, images: [TEST_IMAGES.httpServer.name, TEST_IMAGES.toolbox.name, TEST_IMAGES.hello.name] });
+    ({ containerd, cri, network, dir: work } = rig);
   }, 120_000);
 
   afterAll(async () => {
-    cri?.close();
-    const report = await containerd?.stop();
-    await network?.remove();
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    const report = await rig?.stop();
     expect(report?.leftovers ?? []).toEqual([]);
     expect(report?.killedShims ?? []).toEqual([]);
   });
@@ -157,7 +142,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })
     }
     await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
     // host-local gave the pod's address back.
-    const leases = (await readdir(path.join(work, 'ipam', `wasmts-bridge-${target.n}`))).filter((name) => name.startsWith(network.prefix));
+    const leases = (await readdir(path.join(work, 'cni', 'ipam', `wasmts-bridge-${target.n}`))).filter((name) => name.startsWith(network.prefix));
     expect(leases).toEqual([]);
   });
 });

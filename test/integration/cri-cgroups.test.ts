@@ -9,51 +9,35 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateContainerd } from '../support/containerd.js';
-import { CriClient } from '../support/cri-client.js';
-import { IMAGES_DIR } from '../support/fixtures.js';
+import type { PrivateContainerd } from '../support/containerd.js';
+import type { CriClient } from '../support/cri-client.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
-import { writeBridgeCni, type BridgeNetwork } from '../support/bridge-cni.js';
+import { CriRig } from '../support/cri-rig.js';
 import { makePodCgroup, podCgroups, removePodCgroup } from '../support/pod-cgroup.js';
 
-const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
 const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
 const MIB = 1024 * 1024;
 
 const { hierarchies, memory, base } = await podCgroups();
 
 describe.each(containerdTargets().map((target, n) => ({ ...target, n: 120 + n })))('a pod cgroup on $label', (target) => {
+  let rig: CriRig;
   let containerd: PrivateContainerd;
-  let network: BridgeNetwork;
   let cri: CriClient;
   let logs: string;
 
   beforeAll(async () => {
-    if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
-    logs = await mkdtemp(path.join(tmpdir(), 'wasmts-cgroup-logs-'));
-    network = await writeBridgeCni(path.join(logs, 'cni'), target.n);
-    containerd = await PrivateContainerd.start({
-      binary: target.binary,
-      namespace: 'k8s.io',
-      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
-      env: { WASMTS_SPARE: '0' },
-    });
-    for (const image of [SANDBOX_IMAGE, TEST_IMAGES.ticker]) await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
-    cri = new CriClient(containerd.address);
+    rig = await CriRig.start(target, { network: target.n, images: [TEST_IMAGES.ticker.name] });
+    ({ containerd, cri, dir: logs } = rig);
   }, 120_000);
 
   afterAll(async () => {
-    cri?.close();
-    const report = await containerd?.stop();
-    await network?.remove();
-    if (logs !== undefined) await rm(logs, { recursive: true, force: true });
+    const report = await rig?.stop();
     expect(report?.leftovers ?? []).toEqual([]);
     expect(report?.killedShims ?? []).toEqual([]);
   });

@@ -12,17 +12,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeImage } from '../../tools/image/image-builder.js';
-import { PrivateContainerd } from '../support/containerd.js';
-import { CriClient } from '../support/cri-client.js';
-import { writeBridgeCni, type BridgeNetwork } from '../support/bridge-cni.js';
-import { IMAGES_DIR } from '../support/fixtures.js';
+import type { PrivateContainerd } from '../support/containerd.js';
+import type { CriClient } from '../support/cri-client.js';
+import { CriRig } from '../support/cri-rig.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { runCommand } from '../support/run-command.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
 
-const SANDBOX_IMAGE = TEST_IMAGES.linuxBinary;
 const BUSYBOX_IMAGE = 'docker.io/wasmts/busybox:latest';
 const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
 const BUSYBOX = '/bin/busybox';
@@ -52,31 +50,18 @@ async function runcShimsOf(containerd: PrivateContainerd): Promise<string[]> {
 }
 
 describe.each(containerdTargets().map((target, n) => ({ ...target, n: 110 + n })))('a wasm pod with Linux containers on $label', (target) => {
+  let rig: CriRig;
   let containerd: PrivateContainerd;
-  let network: BridgeNetwork;
   let cri: CriClient;
   let logs: string;
 
   beforeAll(async () => {
-    if (target.binary === '') throw new Error(`${target.label} is not installed: run scripts/runtimes/setup`);
-    network = await writeBridgeCni(path.join(work, `cni-${target.n}`), target.n);
-    containerd = await PrivateContainerd.start({
-      binary: target.binary,
-      namespace: 'k8s.io',
-      cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
-      env: { WASMTS_SPARE: '0' },
-    });
-    for (const image of [SANDBOX_IMAGE, TEST_IMAGES.httpServer]) await containerd.importImage(path.join(IMAGES_DIR, `${image.name}.tar`));
-    await containerd.importImage(busyboxTar);
-    logs = await mkdtemp(path.join(tmpdir(), 'wasmts-mixed-logs-'));
-    cri = new CriClient(containerd.address);
+    rig = await CriRig.start(target, { network: target.n, images: [TEST_IMAGES.httpServer.name, busyboxTar] });
+    ({ containerd, cri, dir: logs } = rig);
   }, 120_000);
 
   afterAll(async () => {
-    cri?.close();
-    const report = await containerd?.stop();
-    await network?.remove();
-    if (logs !== undefined) await rm(logs, { recursive: true, force: true });
+    const report = await rig?.stop();
     expect(report?.leftovers ?? []).toEqual([]);
     expect(report?.killedShims ?? []).toEqual([]);
   });

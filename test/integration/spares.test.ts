@@ -3,7 +3,8 @@
  * on one host each get their own, never more than one per containerd and network
  * kind, and a spare leaves once its containerd is gone.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PrivateContainerd, WASMTS_RUNTIME } from '../support/containerd.js';
@@ -78,4 +79,27 @@ describe('spare daemons', () => {
     await second.stop();
     await until("the second containerd's spares to exit", async () => (of(second, await spares()).length === 0 ? true : undefined), 40_000);
   }, 180_000);
+
+  it('leave after the idle period the runtime options set, and a wrong options file fails the task, naming the file', async () => {
+    const containerd = await containerdWithHello();
+    const dir = await mkdtemp(path.join(tmpdir(), 'wasmts-runtime-options-'));
+    try {
+      const options = path.join(dir, 'wasmts.toml');
+      await writeFile(options, 'SpareIdleSeconds = 2\n');
+      const run = await containerd.ctr(['run', '--rm', '--runtime-config-path', options, '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, 'idle-options']);
+      expect(run.stdout).toBe('hello from wasm\n');
+      const mine = async () => (await spares()).filter((s) => s.containerd === containerd.address);
+      // A daemon starts a spare ahead of need; told 2 s by the options (not the default 600), it leaves.
+      await until('a spare for the containerd', async () => ((await mine()).length > 0 ? true : undefined), 10_000);
+      await until('the spares to leave after their idle period', async () => ((await mine()).length === 0 ? true : undefined), 20_000);
+
+      await writeFile(options, 'SpareIdleSecs = 2\n');
+      const wrong = await containerd.ctr(['run', '--rm', '--runtime-config-path', options, '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, 'wrong-options']);
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toContain(`wasmts runtime options in ${options}: unknown key SpareIdleSecs (known: SpareIdleSeconds)`);
+      await containerd.ctr(['container', 'delete', 'wrong-options']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -8,10 +8,9 @@
  * content store.
  */
 
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ANNOTATION, MEDIA_TYPE, parseReference, type Descriptor } from './image-builder.js';
+import { ANNOTATION, blob, MEDIA_TYPE, parseReference } from './image-builder.js';
 import { writeTar, type TarEntry } from './tar-writer.js';
 
 export const ARTIFACT_MEDIA_TYPE = {
@@ -95,15 +94,4 @@ export async function writeArtifact(tarPath: string, options: ArtifactOptions): 
   await mkdir(dirname(tarPath), { recursive: true });
   await writeFile(tarPath, artifact.tar);
   return artifact;
-}
-
-interface Blob {
-  hex: string;
-  bytes: Buffer;
-  descriptor: Descriptor;
-}
-
-function blob(mediaType: string, bytes: Buffer): Blob {
-  const hex = createHash('sha256').update(bytes).digest('hex');
-  return { hex, bytes, descriptor: { mediaType, digest: `sha256:${hex}`, size: bytes.length } };
 }

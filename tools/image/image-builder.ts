@@ -166,13 +166,14 @@ export function parseReference(reference: string): { reference: string; tag: str
   return { reference: `${name}:${tag}`, tag };
 }
 
-interface Blob {
+/** A blob of the layout: its bytes, and the descriptor that names them. */
+export interface Blob {
   hex: string;
   bytes: Buffer;
   descriptor: Descriptor;
 }
 
-function blob(mediaType: string, bytes: Buffer): Blob {
+export function blob(mediaType: string, bytes: Buffer): Blob {
   const hex = createHash('sha256').update(bytes).digest('hex');
   return { hex, bytes, descriptor: { mediaType, digest: `sha256:${hex}`, size: bytes.length } };
 }

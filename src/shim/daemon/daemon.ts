@@ -5,6 +5,8 @@ import type { WorkerPool } from '../../instance/worker-pool.js';
 import { DEFAULT_MODULE_CACHE_BYTES, ModuleCache } from '../../instance/module-cache.js';
 import { Env } from './environment.js';
 import { CgroupPlacement } from './cgroup-placement.js';
+import { readSpareSettings, type RuntimeSettings, runtimeSettingsOf, spareSettingsPath, writeSpareSettings } from './runtime-settings.js';
+import type { Logger } from '../../task/collaborators.js';
 import { BundlePreparer } from '../../oci/container-preparer.js';
 import { TaskService } from '../../task/task-service.js';
 import { TtrpcServer } from '../../ttrpc/index.js';
@@ -63,7 +65,9 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
 
   // The Linux containers of a pod (sidecars, init containers) go to containerd's runc shim.
   const delegates = new RuncDelegates({ namespace: config.namespace, address: config.address, ttrpcAddress: config.ttrpcAddress, logger });
-  registerTaskService(server, service, logger, () => void exit('shutdown with no tasks left'), delegates);
+  registerTaskService(server, service, logger, () => void exit('shutdown with no tasks left'), delegates, (options) =>
+    applyRuntimeSettings(runtimeSettingsOf(options), config.address, logger),
+  );
   server.listen(listener);
   logger.info({ socket: config.socketPath, id: config.id }, 'shim daemon serving');
 
@@ -85,4 +89,17 @@ export function moduleCacheBytes(env: NodeJS.ProcessEnv): number {
   const value = env[Env.MODULE_CACHE_MB];
   if (value === undefined || value.trim() === '' || !/^\d+$/.test(value.trim())) return DEFAULT_MODULE_CACHE_BYTES;
   return Number(value.trim()) * 1024 * 1024;
+}
+
+/** Settings a task brought: for the spares this daemon starts from now on, and for those already waiting. */
+function applyRuntimeSettings(settings: RuntimeSettings, containerdAddress: string, logger: Logger): void {
+  if (settings.spareIdleSeconds === undefined) return;
+  process.env[Env.SPARE_IDLE_SECONDS] = String(settings.spareIdleSeconds);
+  const file = spareSettingsPath(containerdAddress);
+  if (readSpareSettings(file).spareIdleSeconds === settings.spareIdleSeconds) return;
+  try {
+    writeSpareSettings(file, settings);
+  } catch (error) {
+    logger.warn({ err: (error as Error).message, file }, 'cannot pass the runtime options on to spare daemons');
+  }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { readSpareSettings, spareSettingsPath } from './runtime-settings.js';
+import { chmodSync, closeSync, openSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { WorkerPool } from '../../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
@@ -28,8 +29,10 @@ const CONTAINERD_MISSES = 3;
  */
 export function ensureSpare(network: SpareNetwork, containerdAddress: string): void {
   if (!sparesEnabled()) return;
-  void isServing(spareSocketPath(network, containerdAddress), 300).then((serving) => {
-    if (serving) return;
+  const controlPath = spareSocketPath(network, containerdAddress);
+  void isServing(controlPath, 300).then((serving) => {
+    // Two daemons may ask at once: only the one that takes the lock starts a spare.
+    if (serving || !takeStartLock(controlPath)) return;
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       [Env.SPARE_IDLE_SECONDS]: process.env[Env.SPARE_IDLE_SECONDS],
@@ -41,6 +44,32 @@ export function ensureSpare(network: SpareNetwork, containerdAddress: string): v
     const child = spawn(launch.command, launch.args, { cwd: '/', detached: true, stdio: 'ignore', env: launch.env });
     child.unref();
   });
+}
+
+/** A booting spare holds this until it listens (or gives up); older than this, a lock is a dead spare's. */
+const START_LOCK_STALE_MS = 30_000;
+
+function startLockPath(controlPath: string): string {
+  return `${controlPath}.starting`;
+}
+
+/** Creates the start lock of a spare's control socket; false when another live start holds it. */
+function takeStartLock(controlPath: string): boolean {
+  const lock = startLockPath(controlPath);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      return true;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs < START_LOCK_STALE_MS) return false;
+        rmSync(lock, { force: true });
+      } catch {
+        // gone meanwhile: try again
+      }
+    }
+  }
+  return false;
 }
 
 /**
@@ -65,12 +94,20 @@ export async function runSpare(): Promise<void> {
   };
   const idleSeconds = Number(process.env[Env.SPARE_IDLE_SECONDS]) || DEFAULT_IDLE_SECONDS;
   const idle = setTimeout(leave, idleSeconds * 1000);
+  const bornAt = Date.now();
+  const settingsFile = spareSettingsPath(containerd);
   // A spare outlives nothing: once its containerd is gone (not just restarting), so is it.
   let misses = 0;
   const watch = setInterval(() => {
+    // The runtime options a task brought may set a shorter wait than the one this spare started with.
+    const { spareIdleSeconds } = readSpareSettings(settingsFile);
+    if (spareIdleSeconds !== undefined && Date.now() - bornAt >= spareIdleSeconds * 1000 && !claimed) return leave();
     void isServing(containerd, 1_000).then((up) => {
       misses = up ? 0 : misses + 1;
-      if (misses >= CONTAINERD_MISSES && !claimed) leave();
+      if (misses >= CONTAINERD_MISSES && !claimed) {
+        rmSync(settingsFile, { force: true });
+        leave();
+      }
     });
   }, CONTAINERD_CHECK_MS);
 
@@ -100,8 +137,12 @@ export async function runSpare(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     control.once('error', reject);
     control.listen(controlPath, () => resolve());
-  }).catch(() => process.exit(0)); // another spare is already waiting
+  }).catch(() => {
+    rmSync(startLockPath(controlPath), { force: true });
+    process.exit(0); // another spare is already waiting
+  });
   chmodSync(controlPath, 0o600);
+  rmSync(startLockPath(controlPath), { force: true });
 }
 
 async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareNetwork): Promise<ClaimReply> {

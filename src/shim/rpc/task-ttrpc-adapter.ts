@@ -34,11 +34,15 @@ function ref(request: { id?: string | null; execId?: string | null }) {
   return { id: request.id ?? '', execId: request.execId ?? '' };
 }
 
-export function taskHandlers(service: TaskService, onShutdown: () => void, delegates?: RuncDelegates): Record<string, Handler> {
+/** Takes a CreateTaskRequest's runtime options (containerd's `options` for the runtime); throws when they are wrong. */
+export type RuntimeOptionsHook = (options: { typeUrl?: string | null; value?: Uint8Array | null } | null | undefined) => void;
+
+export function taskHandlers(service: TaskService, onShutdown: () => void, delegates?: RuncDelegates, onRuntimeOptions?: RuntimeOptionsHook): Record<string, Handler> {
   const cgroupMode = hostCgroupMode();
   return {
     async Create(payload, context) {
       const r = decode(v2.CreateTaskRequest, payload);
+      onRuntimeOptions?.(r.options);
       try {
         const { pid } = await service.create({
           id: r.id,
@@ -234,8 +238,15 @@ export const WIRE_STATUS: Record<ErrorCode, StatusCode> = {
   ERR_INTERNAL: StatusCode.INTERNAL,
 };
 
-export function registerTaskService(server: TtrpcServer, service: TaskService, logger: Logger, onShutdown: () => void, delegates?: RuncDelegates): void {
-  const handlers = taskHandlers(service, onShutdown, delegates);
+export function registerTaskService(
+  server: TtrpcServer,
+  service: TaskService,
+  logger: Logger,
+  onShutdown: () => void,
+  delegates?: RuncDelegates,
+  onRuntimeOptions?: RuntimeOptionsHook,
+): void {
+  const handlers = taskHandlers(service, onShutdown, delegates, onRuntimeOptions);
   const wrapped = Object.fromEntries(
     Object.entries(handlers).map(([name, handler]) => [name, withStatus(name, routed(name, handler, delegates), logger)]),
   );
