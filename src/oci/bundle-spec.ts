@@ -37,6 +37,23 @@ export function groupId(containerId: string, annotations: Record<string, string>
   return annotations[GROUP_ANNOTATION] || annotations[SANDBOX_ID_ANNOTATION] || containerId;
 }
 
+/**
+ * The group of the daemon a namespace's containers share when nothing groups
+ * them otherwise. Not a possible container id (containerd's ids have no `/`).
+ */
+export const NAMESPACE_GROUP = '/namespace';
+
+/**
+ * Whether a container goes to its namespace's shared daemon: it belongs to no
+ * group or pod, and asks for the host's network or a fresh namespace (where a
+ * guest that can use a network is then handed to a daemon of its own); one that
+ * joins a given network namespace gets a daemon inside it.
+ */
+export function joinsNamespaceDaemon(spec: Pick<StartSpec, 'annotations' | 'networkNamespace'>): boolean {
+  const grouped = Boolean(spec.annotations[GROUP_ANNOTATION] || spec.annotations[SANDBOX_ID_ANNOTATION]);
+  return !grouped && !isPodSandbox(spec.annotations) && spec.networkNamespace.kind !== 'path';
+}
+
 /** What `start` needs before anything else: how to group the container, and where its daemon runs. */
 export interface StartSpec {
   /** The daemon group (see groupId). */

@@ -34,6 +34,7 @@ export class BundlePreparer implements ContainerPreparer {
         mounts: plan.mounts,
         process: spec.process,
         annotations: spec.annotations,
+        networkNamespace: spec.networkNamespace,
         ...(spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: spec.memoryLimitBytes } : {}),
         ...(spec.cgroupsPath !== undefined ? { cgroupsPath: spec.cgroupsPath } : {}),
         release: async () => {

@@ -4,6 +4,8 @@
  * folder imports nothing from above it).
  */
 
+import type { NetworkNamespace } from './bundle-spec.js';
+
 /** A containerd.types.Mount of the rootfs, as CreateTaskRequest carries it. */
 export interface MountSpec {
   type: string;
@@ -67,6 +69,8 @@ export interface PreparedContainer {
   /** linux.cgroupsPath of the spec, when it has one. */
   cgroupsPath?: string;
   annotations: Record<string, string>;
+  /** The network the spec asks for (linux.namespaces). */
+  networkNamespace: NetworkNamespace;
   /** Undoes what prepare did (unmounts the rootfs). Safe to call twice. */
   release(): Promise<void>;
 }

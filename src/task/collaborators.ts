@@ -66,4 +66,10 @@ export interface TaskServiceDeps {
   /** Absent: the daemon stays in its own cgroup (tests, and hosts without cgroups). */
   cgroups?: CgroupJoiner;
   clock?: () => Date;
+  /**
+   * The daemon runs guests of several containers in the host's network (a
+   * namespace's shared daemon): a container that needs a network of its own is
+   * refused with OwnNetworkRequiredError, for the shim to hand elsewhere.
+   */
+  sharedNetwork?: boolean;
 }

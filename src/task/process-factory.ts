@@ -4,6 +4,7 @@ import { isPodSandbox } from '../oci/bundle-spec.js';
 import type { OpenedStdio, PreparedContainer, ProcessSpec, TaskServiceDeps } from './collaborators.js';
 import type { StdioPaths } from './events.js';
 import { ProcessRecord } from './process-record.js';
+import { admitToSharedNetwork } from './network-admission.js';
 
 export { isPodSandbox } from '../oci/bundle-spec.js';
 
@@ -16,7 +17,7 @@ export { isPodSandbox } from '../oci/bundle-spec.js';
  * and joins the pod's cgroup.
  */
 export async function createProcess(
-  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock' | 'logger' | 'cgroups'>,
+  deps: Pick<TaskServiceDeps, 'engine' | 'preparer' | 'stdio' | 'shimPid' | 'clock' | 'logger' | 'cgroups' | 'sharedNetwork'>,
   containerId: string,
   execId: string,
   container: PreparedContainer,
@@ -36,6 +37,9 @@ export async function createProcess(
   }
   const what = execId === '' ? `task ${containerId}` : `exec ${execId} of task ${containerId}`;
   const module = await deps.preparer.resolveModule(container, spec, what);
+  const listens = execId === '' ? tcpListenAddresses(container.annotations) : [];
+  // A daemon shared by containers in the host's network takes a container only where that changes nothing for it.
+  if (execId === '' && deps.sharedNetwork === true) await admitToSharedNetwork(container, module, listens.length > 0);
   const stdio: OpenedStdio = await deps.stdio.open(paths, { containerId, execId });
   try {
     const instance = await deps.engine.create({
@@ -52,7 +56,7 @@ export async function createProcess(
       ...(stdio.terminal !== undefined ? { terminal: true } : {}),
       ...(container.memoryLimitBytes !== undefined ? { memoryLimitBytes: container.memoryLimitBytes } : {}),
       // Only the init listens: an exec must not try to bind the same ports again.
-      ...(execId === '' ? { tcpListen: tcpListenAddresses(container.annotations) } : {}),
+      ...(execId === '' ? { tcpListen: listens } : {}),
     });
     const record = new ProcessRecord(containerId, execId, instance, stdio, paths, deps.logger.child(execId === '' ? { task: containerId } : { task: containerId, exec: execId }));
     // Keys typed at the terminal signal its foreground process, here the guest.

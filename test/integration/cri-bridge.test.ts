@@ -16,7 +16,7 @@ import { CriRig } from '../support/cri-rig.js';
 import type { PrivateContainerd } from '../support/containerd.js';
 import type { CriClient } from '../support/cri-client.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { shimsOf } from '../support/rig-cleanup.js';
+import { shimsOf, unsharedShimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
 import { openStream } from '../support/cri-streaming.js';
@@ -140,7 +140,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })
       await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
       await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
     }
-    await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+    await until("the pod's shim to exit", async () => ((await unsharedShimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
     // host-local gave the pod's address back.
     const leases = (await readdir(path.join(work, 'cni', 'ipam', `wasmts-bridge-${target.n}`))).filter((name) => name.startsWith(network.prefix));
     expect(leases).toEqual([]);

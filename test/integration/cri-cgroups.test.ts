@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrivateContainerd } from '../support/containerd.js';
 import type { CriClient } from '../support/cri-client.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { shimsOf } from '../support/rig-cleanup.js';
+import { shimsOf, unsharedShimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
 import { CriRig } from '../support/cri-rig.js';
@@ -98,7 +98,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 120 + n })
         await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
         await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
       }
-      await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+      await until("the pod's shim to exit", async () => ((await unsharedShimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
       // The sandbox's cgroup went with the pod: kubelet can remove the pod cgroup.
       for (const hierarchy of hierarchies) expect(existsSync(path.join(hierarchy.mountPoint, parent, podId))).toBe(false);
     } finally {

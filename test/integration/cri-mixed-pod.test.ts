@@ -16,7 +16,7 @@ import type { PrivateContainerd } from '../support/containerd.js';
 import type { CriClient } from '../support/cri-client.js';
 import { CriRig } from '../support/cri-rig.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { shimsOf } from '../support/rig-cleanup.js';
+import { shimsOf, unsharedShimsOf } from '../support/rig-cleanup.js';
 import { runCommand } from '../support/run-command.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
@@ -124,7 +124,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 110 + n })
     }
     const { items } = await cri.runtimeCall<{ items: unknown[] }>('ListPodSandbox', {});
     expect(items).toEqual([]);
-    await until('every shim of the pod to exit', async () => ((await shimsOf(containerd.info)).length === 0 && (await runcShimsOf(containerd)).length === 0 ? true : undefined), 15_000);
+    await until('every shim of the pod to exit', async () => ((await unsharedShimsOf(containerd.info)).length === 0 && (await runcShimsOf(containerd)).length === 0 ? true : undefined), 15_000);
   });
   // containerd 2.x, when a daemon serving several tasks dies, does not run the shim's delete for
   // each of them, and the runc shim of a Linux container outlives the pod's daemon: not yet handled.

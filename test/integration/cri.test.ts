@@ -20,7 +20,7 @@ import { CriClient } from '../support/cri-client.js';
 import { FAKE_POD_IP, writeFakeCni } from '../support/fake-cni.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { shimsOf } from '../support/rig-cleanup.js';
+import { shimsOf, unsharedShimsOf } from '../support/rig-cleanup.js';
 import { assertSameBytes, ENDING_STATUS, ENDINGS, expectedStderr, expectedStdout, splitTrapReport } from '../support/stdio-pattern.js';
 import { until } from '../support/until.js';
 
@@ -125,7 +125,7 @@ async function removePod(podId: string, sandboxPid: number): Promise<void> {
   const { containers } = await cri.runtimeCall<{ containers: unknown[] }>('ListContainers', {});
   expect(containers).toEqual([]);
   // The sandbox's pid is its daemon's: once the pod is gone, so is every shim process.
-  await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+  await until("the pod's shim to exit", async () => ((await unsharedShimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
   expect(await isRunning(sandboxPid)).toBe(false);
 }
 
@@ -179,7 +179,7 @@ describe('a pod with RuntimeClass handler wasmts', () => {
     expect(failed).toMatchObject({ exit_code: 3, reason: 'Error' });
     expect(await isRunning(sandboxPid)).toBe(true);
     // One daemon serves the whole pod, and the sandbox reports its pid.
-    expect((await shimsOf(containerd.info)).map((shim) => shim.pid)).toEqual([sandboxPid]);
+    expect((await unsharedShimsOf(containerd.info)).map((shim) => shim.pid)).toEqual([sandboxPid]);
 
     await removePod(podId, sandboxPid);
   });

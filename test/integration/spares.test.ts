@@ -1,7 +1,10 @@
 /**
- * Warm spare daemons belong to the containerd that started them: two containerds
- * on one host each get their own, never more than one per containerd and network
- * kind, and a spare leaves once its containerd is gone.
+ * Warm spare daemons (for containers that get a daemon of their own: a group,
+ * a given network namespace, a guest that needs its own network) belong to the
+ * containerd that started them: two containerds on one host each get their
+ * own, never more than one per containerd and network kind, and a spare leaves
+ * once its containerd is gone. The idle period of the runtime options also
+ * ends a namespace's shared daemon.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +14,7 @@ import { PrivateContainerd, WASMTS_RUNTIME } from '../support/containerd.js';
 import { IMAGES_DIR, REPO_ROOT } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { until } from '../support/until.js';
+import { shimsOf } from '../support/rig-cleanup.js';
 
 const ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
 
@@ -52,13 +56,16 @@ describe('spare daemons', () => {
   it('belong to the containerd that started them, one per network kind, and leave when it is gone', async () => {
     const first = await containerdWithHello();
     const second = await containerdWithHello();
-    const runHello = async (containerd: PrivateContainerd, id: string) => {
-      const result = await containerd.ctr(['run', '--rm', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, id]);
+    // A group of its own gives each run a daemon of its own (a namespace's containers share one otherwise).
+    const runHello = async (containerd: PrivateContainerd, id: string, network: string[]) => {
+      const result = await containerd.ctr(['run', '--rm', ...network, '--annotation', `io.containerd.wasmts.v1.group=${id}`, '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, id]);
       expect(result.stdout).toBe('hello from wasm\n');
     };
     for (let i = 0; i < 3; i++) {
-      await runHello(first, `spare-a-${i}`);
-      await runHello(second, `spare-b-${i}`);
+      for (const network of [[], ['--net-host']]) {
+        await runHello(first, `spare-a-${i}-${network.length}`, network);
+        await runHello(second, `spare-b-${i}-${network.length}`, network);
+      }
     }
     const of = (containerd: PrivateContainerd, all: Spare[]) => all.filter((s) => s.containerd === containerd.address);
     const both = await until('a spare for each containerd', async () => {
@@ -67,7 +74,7 @@ describe('spare daemons', () => {
     }, 10_000);
     for (const containerd of [first, second]) {
       const mine = of(containerd, both);
-      // `ctr run` gives each container a network namespace of its own: its spares wait in one.
+      // `ctr run` gives each container a network namespace of its own: its spares wait in one; --net-host's in the host's.
       expect(new Set(mine.map((s) => s.network)).size).toBe(mine.length);
       expect(mine.every((s) => s.network === 'new' || s.network === 'host')).toBe(true);
     }
@@ -80,7 +87,7 @@ describe('spare daemons', () => {
     await until("the second containerd's spares to exit", async () => (of(second, await spares()).length === 0 ? true : undefined), 40_000);
   }, 180_000);
 
-  it('leave after the idle period the runtime options set, and a wrong options file fails the task, naming the file', async () => {
+  it('leave after the idle period the runtime options set, as does the shared daemon, and a wrong options file fails the task, naming the file', async () => {
     const containerd = await containerdWithHello();
     const dir = await mkdtemp(path.join(tmpdir(), 'wasmts-runtime-options-'));
     try {
@@ -88,10 +95,14 @@ describe('spare daemons', () => {
       await writeFile(options, 'SpareIdleSeconds = 2\n');
       const run = await containerd.ctr(['run', '--rm', '--runtime-config-path', options, '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, 'idle-options']);
       expect(run.stdout).toBe('hello from wasm\n');
+      const grouped = await containerd.ctr(['run', '--rm', '--runtime-config-path', options, '--annotation', 'io.containerd.wasmts.v1.group=own', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, 'idle-options-own']);
+      expect(grouped.stdout).toBe('hello from wasm\n');
       const mine = async () => (await spares()).filter((s) => s.containerd === containerd.address);
-      // A daemon starts a spare ahead of need; told 2 s by the options (not the default 600), it leaves.
+      // A daemon of its own starts a spare ahead of need; told 2 s by the options (not the default 600), it leaves.
       await until('a spare for the containerd', async () => ((await mine()).length > 0 ? true : undefined), 10_000);
       await until('the spares to leave after their idle period', async () => ((await mine()).length === 0 ? true : undefined), 20_000);
+      // The namespace's shared daemon, which ran the first container, is gone as well, its containerd still up.
+      await until('the shared daemon to leave after its idle period', async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 20_000);
 
       await writeFile(options, 'SpareIdleSecs = 2\n');
       const wrong = await containerd.ctr(['run', '--rm', '--runtime-config-path', options, '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, 'wrong-options']);

@@ -14,7 +14,7 @@ import { PrivateContainerd, WASMTS_RUNTIME } from '../support/containerd.js';
 import { CriClient } from '../support/cri-client.js';
 import { fixturePath, IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { shimsOf } from '../support/rig-cleanup.js';
+import { shimsOf, unsharedShimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
 
@@ -230,7 +230,7 @@ describe.each(targets)('wasm OCI artifacts on $label', (target) => {
       await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
       await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });
     }
-    await until("the pod's shim to exit", async () => ((await shimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
+    await until("the pod's shim to exit", async () => ((await unsharedShimsOf(containerd.info)).length === 0 ? true : undefined), 10_000);
   });
 
   it('reports a component artifact at StartContainer through CRI', async () => {

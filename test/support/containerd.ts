@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from './fixtures.js';
-import { killShimsOf, unmountUnder } from './rig-cleanup.js';
+import { killShimsOf, shimsOf, unmountUnder } from './rig-cleanup.js';
 import { describeResult, runCommand, type CommandResult } from './run-command.js';
 
 export const CONTAINERD_BINARY = '/usr/bin/containerd';
@@ -243,6 +243,8 @@ export class PrivateContainerd extends CtrClient {
         await this.exited;
       }
     }
+    // A daemon without tasks leaves by itself once its containerd is gone (within a second or two): give it the time.
+    for (let i = 0; i < 40 && (await shimsOf(this.info)).length > 0; i++) await sleep(100);
     report.killedShims = await killShimsOf(this.info);
     report.unmounted = await unmountUnder(this.baseDir);
     if (!keepFiles) await rm(this.baseDir, { recursive: true, force: true });

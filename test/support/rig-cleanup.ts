@@ -9,6 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerdInfo } from './containerd.js';
 import { runCommand } from './run-command.js';
+import { socketPath } from '../../src/shim/cli/socket-address.js';
+import { NAMESPACE_GROUP } from '../../src/oci/bundle-spec.js';
 
 /** Shim sockets do not follow containerd's state dir in 1.6 (defaults.DefaultStateDir + "/s"). */
 const SHIM_SOCKET_DIR = '/run/containerd/s';
@@ -31,6 +33,19 @@ export async function shimsOf(info: Pick<ContainerdInfo, 'address' | 'ttrpcAddre
     if (args.includes(info.address) || env.includes(`TTRPC_ADDRESS=${info.ttrpcAddress}`)) shims.push({ pid, args });
   }
   return shims;
+}
+
+/**
+ * The shim processes of a rig but a namespace's shared daemon (the one whose
+ * `-socket` is its namespace's shared socket), which outlives its tasks by
+ * design: what is left of the pods and groups the tests ran.
+ */
+export async function unsharedShimsOf(info: Pick<ContainerdInfo, 'address' | 'ttrpcAddress'>): Promise<{ pid: number; args: string[] }[]> {
+  return (await shimsOf(info)).filter(({ args }) => {
+    const namespace = args[args.indexOf('-namespace') + 1];
+    const socket = args[args.indexOf('-socket') + 1];
+    return !(args.includes('-namespace') && args.includes('-socket') && socket === socketPath(info.address, namespace ?? '', NAMESPACE_GROUP));
+  });
 }
 
 /** Kills what `shimsOf` finds, and removes the sockets of those it can name. */

@@ -6,7 +6,7 @@ import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from '../daemon/group-socket.js';
 import { ENTRY_SCRIPT, LISTEN_FD, openBundleLog, SHARED_GROUP_ENV } from '../daemon/handoff.js';
-import { isPodSandbox, readStartSpec } from '../../oci/bundle-spec.js';
+import { isPodSandbox, joinsNamespaceDaemon, NAMESPACE_GROUP, readStartSpec } from '../../oci/bundle-spec.js';
 import { cgroupTargets, joiningLaunch, makeCgroups } from '../daemon/cgroup-placement.js';
 import { Env } from '../daemon/environment.js';
 import { daemonLaunch, requireNetworkNamespace } from '../daemon/network-namespace.js';
@@ -30,35 +30,46 @@ function writeAddressFile(bundle: string, address: string): void {
  * the socket itself and hands the bound fd to a cold daemon, so the address can
  * be printed at once. No daemon gets containerd's pipes (containerd waits for EOF).
  */
-export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<Uint8Array | string> {
+export async function startAction(
+  flags: ShimFlags,
+  stdin: Uint8Array,
+  /** Where containerd ran `start` (the bundle) and with which environment: this process's own, unless a daemon answers for a `start`. */
+  context: { bundle: string; env: NodeJS.ProcessEnv } = { bundle: process.cwd(), env: process.env },
+): Promise<Uint8Array | string> {
   if (flags.namespace === '') throw new InvalidArgumentError('start: -namespace is required');
   if (flags.id === '') throw new InvalidArgumentError('start: -id is required');
-  const bundle = process.cwd();
+  const bundle = context.bundle;
   const bootstrap = await parseBootstrapParams(stdin, flags.id, flags.namespace);
   const socketDir = bootstrap?.socketDir ?? DEFAULT_SOCKET_DIR;
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   const spec = readStartSpec(bundle, flags.id);
-  const group = spec.group;
+  const env = { ...context.env };
+  // A container that is handed on by a shared daemon gets a daemon of its own: the variable ends here.
+  const own = env[Env.OWN_DAEMON] === '1';
+  // What a daemon of ours set for itself is not containerd's environment (a shared daemon's delegate `start` inherits it).
+  for (const key of [Env.OWN_DAEMON, Env.NAMESPACE_DAEMON, Env.SHARED_GROUP, Env.ORIGIN_CGROUPS, Env.SPARE_NETWORK, Env.SPARE_CONTAINERD]) delete env[key];
+  const namespaceDaemon = !own && joinsNamespaceDaemon(spec);
+  const group = namespaceDaemon ? NAMESPACE_GROUP : spec.group;
   // More containers will join: a group's later members, and a pod's app containers after its sandbox.
-  const sharedGroup = group !== flags.id || isPodSandbox(spec.annotations);
+  const sharedGroup = namespaceDaemon || group !== flags.id || isPodSandbox(spec.annotations);
   const file = socketPath(flags.address, flags.namespace, group, socketDir);
   const address = socketUri(file);
   // Which task API containerd should speak may take a question to containerd: ask while the daemon boots.
   const taskApi: Promise<TaskApiVersion> = chooseTaskApi({
     bootstrap,
-    env: process.env,
+    env,
     address: flags.address,
     queryVersion: cachedVersionQuery(async () => (await import('./containerd-version.js')).queryContainerdVersion, {
       dir: socketDir,
     }),
   }).catch(() => 2);
 
-  const env = { ...process.env };
   if (bootstrap?.ttrpcAddress !== undefined && env.TTRPC_ADDRESS === undefined) env.TTRPC_ADDRESS = bootstrap.ttrpcAddress;
   // A live daemon of the group, else a warm spare daemon, else a cold one.
   const reused = await isServing(file);
   // Spares wait in the host's network or in a fresh namespace each; a spec naming a namespace gets a daemon started inside it.
-  const netns = requireNetworkNamespace(spec.networkNamespace);
+  // The namespace's shared daemon lives in the host's network (it admits a guest only where that changes nothing for it).
+  const netns = namespaceDaemon ? ({ kind: 'host' } as const) : requireNetworkNamespace(spec.networkNamespace);
   // A pod's daemon is born in the pod's cgroup, so that all its memory counts to the pod: no ready-made spare.
   const podCgroup = !reused && isPodSandbox(spec.annotations) && spec.cgroupsPath !== undefined ? spec.cgroupsPath : undefined;
   const cgroupProcs = podCgroup === undefined ? undefined : makeCgroups(cgroupTargets(podCgroup), podCgroup);
@@ -75,6 +86,7 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       bundle,
       debug: flags.debug,
       sharedGroup,
+      namespaceDaemon,
       env,
     }, netns.kind));
   const server = reused || claimed ? undefined : await claimSocket(file);
@@ -91,7 +103,12 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
       ...(flags.debug ? ['-debug'] : []),
       'serve',
     ];
-    let launch = daemonLaunch(netns, process.execPath, args, sharedGroup ? { ...env, [SHARED_GROUP_ENV]: '1' } : env);
+    const daemonEnv = {
+      ...env,
+      ...(sharedGroup ? { [SHARED_GROUP_ENV]: '1' } : {}),
+      ...(namespaceDaemon ? { [Env.NAMESPACE_DAEMON]: '1' } : {}),
+    };
+    let launch = daemonLaunch(netns, process.execPath, args, daemonEnv);
     if (cgroupProcs !== undefined) {
       // Its spares would be born in the pod's cgroup too: it keeps none.
       const origin = readFileSync('/proc/self/cgroup', 'utf8');
@@ -105,8 +122,8 @@ export async function startAction(flags: ShimFlags, stdin: Uint8Array): Promise<
     });
     child.unref();
     closeSync(logFd);
-    // The start process exits without closing `server`: closing a bound unix
-    // server would unlink the socket file the daemon now serves.
+    // The daemon has the socket now (closing it here leaves the file: see claimSocket).
+    server.close();
   }
   writeAddressFile(bundle, address);
   return encodeStartReply(address, await taskApi, bootstrap);

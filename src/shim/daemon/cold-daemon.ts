@@ -3,6 +3,7 @@ import { WorkerPool } from '../../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import type { ShimFlags } from '../cli/flags.js';
 import { LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
+import { Env } from './environment.js';
 import { ensureSpare, SPARE_NETWORK_ENV } from './spare.js';
 
 
@@ -13,6 +14,7 @@ import { ensureSpare, SPARE_NETWORK_ENV } from './spare.js';
  */
 export function serveColdDaemon(flags: ShimFlags): void {
   const pool = new WorkerPool(1);
+  const namespaceDaemon = process.env[Env.NAMESPACE_DAEMON] === '1';
   const listener = net.createServer();
   listener.listen({ fd: LISTEN_FD });
   serveGroup(
@@ -25,9 +27,11 @@ export function serveColdDaemon(flags: ShimFlags): void {
       debug: flags.debug,
       logFd: 2,
       sharedGroup: process.env[SHARED_GROUP_ENV] === '1',
+      namespaceDaemon,
     },
     listener,
     pool,
   );
-  ensureSpare(process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host', flags.address);
+  // Spares are for the containers that need a daemon of their own; the shared daemon itself stays.
+  if (!namespaceDaemon) ensureSpare(process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host', flags.address);
 }

@@ -1,4 +1,5 @@
-import { unlinkSync } from 'node:fs';
+import { statSync, unlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type net from 'node:net';
 import { WorkerEngine } from '../../instance/worker-engine.js';
 import type { WorkerPool } from '../../instance/worker-pool.js';
@@ -14,10 +15,13 @@ import { EventPublisher } from '../events/event-publisher.js';
 import { socketFileOf } from '../cli/socket-address.js';
 import { ContainerdImageModules } from '../containerd/image-modules.js';
 import type { GroupSpec } from './handoff.js';
-import { createLogger } from './logger.js';
+import { createLogger, FifoLogDestination } from './logger.js';
+import { TaskBundles } from './task-bundles.js';
+import { frontPath, StartFront, startRunner } from './start-front.js';
+import { IdleWatch } from './idle-watch.js';
 import { FifoStdioOpener } from '../stdio/stdio-opener.js';
 import { registerTaskService } from '../rpc/task-ttrpc-adapter.js';
-import { RuncDelegates } from '../rpc/runc-delegates.js';
+import { ShimDelegates } from '../rpc/shim-delegates.js';
 
 export interface GroupConfig extends GroupSpec {
   /** Where logs go: the bundle's `log` FIFO. */
@@ -31,32 +35,50 @@ export interface GroupConfig extends GroupSpec {
  */
 export function serveGroup(config: GroupConfig, listener: net.Server, pool: WorkerPool): void {
   pool.setSpares(config.sharedGroup ? 1 : 0);
-  const logger = createLogger(config.logFd, { debug: config.debug, namespace: config.namespace });
+  const destination = new FifoLogDestination(config.logFd);
+  const logger = createLogger(destination, { debug: config.debug, namespace: config.namespace });
   const events = new EventPublisher({ address: config.ttrpcAddress, namespace: config.namespace, logger });
+  if (config.namespaceDaemon) {
+    // It outlives the bundle it was started from (its cwd, its first log FIFO).
+    process.chdir('/');
+  }
   const service = new TaskService({
     engine: new WorkerEngine(pool, undefined, undefined, new ModuleCache(moduleCacheBytes(process.env))),
-    events,
+    events: new TaskBundles(events, config.namespaceDaemon ? { followLogs: { destination, initialFd: config.logFd } } : {}),
     preparer: new BundlePreparer(new ContainerdImageModules({ socketFile: socketFileOf(config.address), namespace: config.namespace })),
     stdio: new FifoStdioOpener(config.namespace),
     logger,
     shimPid: process.pid,
+    sharedNetwork: config.namespaceDaemon,
     cgroups: new CgroupPlacement({ logger, ...(process.env[Env.ORIGIN_CGROUPS] !== undefined ? { origin: process.env[Env.ORIGIN_CGROUPS] } : {}) }),
   });
   const server = new TtrpcServer({
     onError: (error, detail) => logger.warn({ err: error, ...detail }, 'ttrpc error'),
   });
 
-  let exiting = false;
-  const exit = async (reason: string) => {
-    if (exiting) return;
-    exiting = true;
-    logger.info({ reason }, 'shim daemon exiting');
+  const socketInode = inodeOf(config.socketPath);
+  let accepting = true;
+  // containerd's `start` for this namespace is answered here, not by a Node of its own (see StartFront).
+  const front = config.namespaceDaemon ? openFront(config, logger) : undefined;
+  const stopAccepting = () => {
+    if (!accepting) return;
+    accepting = false;
+    front?.close();
     listener.close();
+    if (socketInode === undefined || inodeOf(config.socketPath) !== socketInode) return;
     try {
       unlinkSync(config.socketPath);
     } catch {
       // already gone
     }
+  };
+  let exiting = false;
+  const exit = async (reason: string) => {
+    if (exiting) return;
+    exiting = true;
+    logger.info({ reason }, 'shim daemon exiting');
+    stopAccepting();
+    watch?.stop();
     // Every event must reach containerd before we go (the last is /tasks/delete);
     // containerd treats the connection closing as the Shutdown reply.
     await events.close();
@@ -64,8 +86,28 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
   };
 
   // The Linux containers of a pod (sidecars, init containers) go to containerd's runc shim.
-  const delegates = new RuncDelegates({ namespace: config.namespace, address: config.address, ttrpcAddress: config.ttrpcAddress, logger });
-  registerTaskService(server, service, logger, () => void exit('shutdown with no tasks left'), delegates, (options) =>
+  const delegates = new ShimDelegates({ namespace: config.namespace, address: config.address, ttrpcAddress: config.ttrpcAddress, logger });
+  // A namespace's shared daemon stays for the next container (see IdleWatch); any other leaves with its last task.
+  let lingering = config.namespaceDaemon;
+  const tasks = () => service.taskCount + delegates.count;
+  const watch = lingering
+    ? new IdleWatch({
+        tasks,
+        idleSeconds: () => idleSeconds(process.env),
+        containerdSocket: socketFileOf(config.address),
+        leave: (reason) => {
+          // A container may have connected just before the socket went: serve it, then go with it.
+          stopAccepting();
+          void sleep(LATE_ARRIVAL_MS).then(() => {
+            lingering = false;
+            if (tasks() === 0) void exit(reason);
+          });
+        },
+      })
+    : undefined;
+  registerTaskService(server, service, logger, () => {
+    if (!lingering) void exit('shutdown with no tasks left');
+  }, delegates, (options) =>
     applyRuntimeSettings(runtimeSettingsOf(options), config.address, logger),
   );
   server.listen(listener);
@@ -74,7 +116,7 @@ export function serveGroup(config: GroupConfig, listener: net.Server, pool: Work
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       void service.shutdown().then((idle) => {
-        if (idle) void exit(signal);
+        if (idle && delegates.count === 0) void exit(signal);
         else logger.warn({ signal, tasks: service.taskCount }, 'ignoring signal while tasks remain');
       });
     });
@@ -89,6 +131,36 @@ export function moduleCacheBytes(env: NodeJS.ProcessEnv): number {
   const value = env[Env.MODULE_CACHE_MB];
   if (value === undefined || value.trim() === '' || !/^\d+$/.test(value.trim())) return DEFAULT_MODULE_CACHE_BYTES;
   return Number(value.trim()) * 1024 * 1024;
+}
+
+/** How long a namespace's shared daemon waits for a task before it exits, unless runtime options or the environment say otherwise. */
+const DEFAULT_IDLE_SECONDS = 600;
+
+/** After it stopped accepting, how long a leaving daemon waits for a container that connected just before. */
+const LATE_ARRIVAL_MS = 2_000;
+
+/** The idle period: runtime options a task brought (SpareIdleSeconds), else WASMTS_SPARE_IDLE_SECONDS, else the default. */
+function idleSeconds(env: NodeJS.ProcessEnv): number {
+  const seconds = Number(env[Env.SPARE_IDLE_SECONDS]);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_IDLE_SECONDS;
+}
+
+/** The inode of the socket file this daemon serves, so that it never removes a successor's. */
+function inodeOf(file: string): number | undefined {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function openFront(config: GroupConfig, logger: Logger): StartFront | undefined {
+  try {
+    return StartFront.open(frontPath(config.address, config.namespace), startRunner(process.env), logger);
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, 'cannot open the start front; containerd\'s starts run Node');
+    return undefined;
+  }
 }
 
 /** Settings a task brought: for the spares this daemon starts from now on, and for those already waiting. */

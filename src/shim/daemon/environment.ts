@@ -22,6 +22,10 @@ export const Env = {
   MODULE_CACHE_MB: 'WASMTS_MODULE_CACHE_MB',
   /** Set by wasmts for a pod's daemon: the cgroups of the `start` that launched it, where it goes back before removing the pod's. */
   ORIGIN_CGROUPS: 'WASMTS_ORIGIN_CGROUPS',
+  /** Set by wasmts in the daemon shared by a namespace's containers that can run in the host's network. */
+  NAMESPACE_DAEMON: 'WASMTS_NAMESPACE_DAEMON',
+  /** Set by wasmts for `start` when a shared daemon hands a container on: give it a daemon of its own. */
+  OWN_DAEMON: 'WASMTS_OWN_DAEMON',
   /** `2` pins task API v2 (rules v3 out, e.g. while debugging). */
   TASK_API: 'WASMTS_TASK_API',
 } as const;

@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { linkSync, rmSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 
 /** Resolves true when something accepts connections on `file`. */
@@ -33,6 +33,26 @@ function bind(file: string): Promise<net.Server> {
 }
 
 /**
+ * Binds a socket at a name of its own, then links it to `file`: linking fails
+ * when `file` exists, so of two racing starts one wins, as with a plain bind;
+ * and the server may later be closed (once its fd is handed to a daemon)
+ * without removing `file`, as closing a server unlinks only the name it bound.
+ */
+async function bindAs(file: string): Promise<net.Server> {
+  const own = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
+  const server = await bind(own);
+  try {
+    linkSync(own, file);
+  } catch (error) {
+    server.close();
+    throw error;
+  } finally {
+    rmSync(own, { force: true });
+  }
+  return server;
+}
+
+/**
  * Binds a group's socket, or resolves undefined when a live daemon already
  * serves it. A stale socket file (its daemon gone) is replaced.
  */
@@ -45,10 +65,10 @@ export async function claimSocket(file: string): Promise<net.Server | undefined>
       // no stale socket
     }
     try {
-      return await bind(file);
+      return await bindAs(file);
     } catch (error) {
       // Another start for the same group won the race: use its daemon.
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
   throw new Error(`cannot bind or reach the shim socket ${file}`);

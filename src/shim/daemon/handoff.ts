@@ -28,6 +28,12 @@ export interface GroupSpec {
   debug: boolean;
   /** More containers will join the group (a pod, or a shared group annotation): keep a guest worker booted for them. */
   sharedGroup: boolean;
+  /**
+   * The daemon shared by the namespace's containers that can run in the host's
+   * network: it stays between tasks, and hands a container that needs a network
+   * of its own to a daemon of its own.
+   */
+  namespaceDaemon: boolean;
 }
 
 /** What `start` tells a spare daemon when it claims it for a group. */

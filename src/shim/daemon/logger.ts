@@ -8,8 +8,16 @@ import { pino, type Logger } from 'pino';
  */
 export class FifoLogDestination {
   dropped = 0;
+  private fd: number;
 
-  constructor(private readonly fd: number) {}
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  /** Writes to another FIFO from now on (a shared daemon follows its tasks' bundles). */
+  retarget(fd: number): void {
+    this.fd = fd;
+  }
 
   write(line: string): void {
     try {
@@ -20,9 +28,6 @@ export class FifoLogDestination {
   }
 }
 
-export function createLogger(fd: number, options: { debug: boolean; namespace: string }): Logger {
-  return pino(
-    { level: options.debug ? 'debug' : 'info', base: { runtime: 'wasmts', namespace: options.namespace, pid: process.pid } },
-    new FifoLogDestination(fd),
-  );
+export function createLogger(destination: FifoLogDestination, options: { debug: boolean; namespace: string }): Logger {
+  return pino({ level: options.debug ? 'debug' : 'info', base: { runtime: 'wasmts', namespace: options.namespace, pid: process.pid } }, destination);
 }

@@ -156,6 +156,6 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareN
     listener,
     pool,
   );
-  ensureSpare(network, request.address);
+  if (!request.namespaceDaemon) ensureSpare(network, request.address);
   return { ok: true, pid: process.pid };
 }

@@ -11,7 +11,8 @@ import type { TaskService } from '../../task/task-service.js';
 import { StatusCode, TtrpcStatusError, type RequestContext, type TtrpcServer } from '../../ttrpc/index.js';
 import { isPodContainer, readStartSpec } from '../../oci/bundle-spec.js';
 import { NativeProgramError } from '../../oci/module-kind.js';
-import { requestId, type RuncDelegates } from './runc-delegates.js';
+import { OwnNetworkRequiredError } from '../../task/network-admission.js';
+import { requestId, type ShimDelegates } from './shim-delegates.js';
 import { encodeMetrics, hostCgroupMode } from './task-metrics.js';
 import { mountsFrom, optionalTimestamp, toTimestamp } from './wire-convert.js';
 
@@ -37,7 +38,7 @@ function ref(request: { id?: string | null; execId?: string | null }) {
 /** Takes a CreateTaskRequest's runtime options (containerd's `options` for the runtime); throws when they are wrong. */
 export type RuntimeOptionsHook = (options: { typeUrl?: string | null; value?: Uint8Array | null } | null | undefined) => void;
 
-export function taskHandlers(service: TaskService, onShutdown: () => void, delegates?: RuncDelegates, onRuntimeOptions?: RuntimeOptionsHook): Record<string, Handler> {
+export function taskHandlers(service: TaskService, onShutdown: () => void, delegates?: ShimDelegates, onRuntimeOptions?: RuntimeOptionsHook): Record<string, Handler> {
   const cgroupMode = hostCgroupMode();
   return {
     async Create(payload, context) {
@@ -59,7 +60,11 @@ export function taskHandlers(service: TaskService, onShutdown: () => void, deleg
       } catch (error) {
         // A Linux program in a wasm pod (a sidecar, an init container): runc runs it.
         if (delegates !== undefined && error instanceof NativeProgramError && isPodContainer(readStartSpec(r.bundle, r.id).annotations)) {
-          return delegates.create(r.id, r.bundle, context.service, payload);
+          return delegates.create('runc', r.id, r.bundle, context.service, payload);
+        }
+        // A guest that needs a network of its own, met by a namespace's shared daemon: a daemon of its own runs it.
+        if (delegates !== undefined && error instanceof OwnNetworkRequiredError) {
+          return delegates.create('wasmts', r.id, r.bundle, context.service, payload);
         }
         throw error;
       }
@@ -185,7 +190,7 @@ function unsupported(message: string): TtrpcStatusError {
 }
 
 /** Passes the calls for a container the runc shim runs straight through to it. */
-function routed(method: string, handler: Handler, delegates: RuncDelegates | undefined): Handler {
+function routed(method: string, handler: Handler, delegates: ShimDelegates | undefined): Handler {
   if (delegates === undefined || method === 'Create') return handler;
   return async (payload, context) => {
     const id = delegates.count > 0 ? safeRequestId(payload) : undefined;
@@ -243,7 +248,7 @@ export function registerTaskService(
   service: TaskService,
   logger: Logger,
   onShutdown: () => void,
-  delegates?: RuncDelegates,
+  delegates?: ShimDelegates,
   onRuntimeOptions?: RuntimeOptionsHook,
 ): void {
   const handlers = taskHandlers(service, onShutdown, delegates, onRuntimeOptions);

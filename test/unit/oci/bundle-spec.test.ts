@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundleSpecFrom } from '../../../src/oci/bundle-spec.js';
+import { bundleSpecFrom, CRI_CONTAINER_TYPE_ANNOTATION, GROUP_ANNOTATION, joinsNamespaceDaemon, type NetworkNamespace, SANDBOX_ID_ANNOTATION } from '../../../src/oci/bundle-spec.js';
 import { mountArgs } from '../../../src/oci/rootfs-mounts.js';
 
 describe('bundleSpecFrom', () => {
@@ -74,5 +74,21 @@ describe('readStartSpec', () => {
     });
     writeFileSync(path.join(bundle, 'config.json'), '{ not json');
     expect(readStartSpec(bundle, 'c1')).toEqual({ group: 'c1', annotations: {}, networkNamespace: { kind: 'host' } });
+  });
+});
+
+describe('joinsNamespaceDaemon', () => {
+  const spec = (annotations: Record<string, string>, networkNamespace: NetworkNamespace) => ({ annotations, networkNamespace });
+
+  it("sends a container of no group or pod to its namespace's shared daemon, in the host's network or a fresh one", () => {
+    expect(joinsNamespaceDaemon(spec({}, { kind: 'host' }))).toBe(true);
+    expect(joinsNamespaceDaemon(spec({}, { kind: 'new' }))).toBe(true);
+  });
+
+  it('keeps a group (even one named like the container), a pod and a given network namespace apart', () => {
+    expect(joinsNamespaceDaemon(spec({ [GROUP_ANNOTATION]: 'c1' }, { kind: 'host' }))).toBe(false);
+    expect(joinsNamespaceDaemon(spec({ [SANDBOX_ID_ANNOTATION]: 'pod' }, { kind: 'host' }))).toBe(false);
+    expect(joinsNamespaceDaemon(spec({ [CRI_CONTAINER_TYPE_ANNOTATION]: 'sandbox' }, { kind: 'host' }))).toBe(false);
+    expect(joinsNamespaceDaemon(spec({}, { kind: 'path', path: '/var/run/netns/x' }))).toBe(false);
   });
 });

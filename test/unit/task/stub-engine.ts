@@ -114,6 +114,7 @@ export function harness(options: HarnessOptions = {}) {
         mounts: [],
         process: { args: ['/app.wasm', 'a1'], env: ['A=1'], cwd: '/', terminal: false },
         annotations: { ...options.annotations },
+        networkNamespace: { kind: 'host' },
         release: async () => {
           released.push(bundle);
         },

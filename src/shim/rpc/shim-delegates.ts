@@ -1,10 +1,15 @@
 /**
- * The Linux containers of a wasm pod (a sidecar, an init container): wasmts
- * hands each to containerd's own runc shim, as containerd would have, and then
- * passes every Task call for it through, byte for byte. containerd keeps
- * talking to the pod's daemon; the runc shim publishes the container's events
- * to containerd itself. The container joins the pod's namespaces as CRI's
- * spec says (the pod's network namespace, through the daemon's pid).
+ * Containers that this daemon hands to another shim, then passes every Task
+ * call for them through, byte for byte; containerd keeps talking to this
+ * daemon, and the other shim publishes the container's events to containerd
+ * itself. Two kinds:
+ * - the Linux containers of a wasm pod (a sidecar, an init container) go to
+ *   containerd's own runc shim, as containerd would have run them; they join
+ *   the pod's namespaces as CRI's spec says (the pod's network namespace,
+ *   through the daemon's pid);
+ * - a container that needs a network namespace of its own, met by a daemon
+ *   shared by a namespace's containers in the host's network, goes to a wasmts
+ *   daemon of its own (a spare waiting in a fresh namespace, or a cold one).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -13,14 +18,15 @@ import { FailedPreconditionError, UnavailableError } from '../../errors.js';
 import { containerd } from '../../generated/index.js';
 import type { Logger } from '../../task/collaborators.js';
 import { TtrpcClient } from '../../ttrpc/index.js';
-import { RUNC_ADDRESS_FILE } from '../daemon/handoff.js';
+import { ENTRY_SCRIPT, RUNC_ADDRESS_FILE } from '../daemon/handoff.js';
+import { Env } from '../daemon/environment.js';
 
 const RUNC_SHIM = 'containerd-shim-runc-v2';
 
 const SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin'];
 const START_TIMEOUT_MS = 30_000;
 
-export interface RuncDelegatesOptions {
+export interface ShimDelegatesOptions {
   namespace: string;
   /** containerd's gRPC address. */
   address: string;
@@ -30,6 +36,9 @@ export interface RuncDelegatesOptions {
   /** The environment containerd gave the shim (its PATH finds containerd's runc shim first). */
   env?: NodeJS.ProcessEnv;
 }
+
+/** Which shim a container is handed to: containerd's runc shim, or a wasmts daemon of its own. */
+export type DelegateKind = 'runc' | 'wasmts';
 
 interface Shim {
   address: string;
@@ -54,12 +63,12 @@ export function startAddress(output: string): string {
   return text;
 }
 
-export class RuncDelegates {
+export class ShimDelegates {
   private readonly shims = new Map<string, Shim>();
   private readonly byId = new Map<string, Shim>();
-  private readonly options: RuncDelegatesOptions;
+  private readonly options: ShimDelegatesOptions;
 
-  constructor(options: RuncDelegatesOptions) {
+  constructor(options: ShimDelegatesOptions) {
     this.options = options;
   }
 
@@ -71,11 +80,16 @@ export class RuncDelegates {
     return this.byId.size;
   }
 
-  /** Starts (or finds) the runc shim for the container's bundle, and hands it the Create request. */
-  async create(id: string, bundle: string, service: string, payload: Uint8Array): Promise<Uint8Array> {
-    const address = await this.startShim(id, bundle);
+  /**
+   * Starts (or finds) the shim of that kind for the container's bundle, and
+   * hands it the Create request: `runc` for a Linux program, `wasmts` for a
+   * guest that needs a daemon (and a network) of its own.
+   */
+  async create(kind: DelegateKind, id: string, bundle: string, service: string, payload: Uint8Array): Promise<Uint8Array> {
+    const address = await this.startShim(kind, id, bundle);
     // Where `delete` finds the runc shim if this daemon dies (containerd then asks us, not it, to clean up).
-    writeFileSync(path.join(bundle, RUNC_ADDRESS_FILE), address);
+    // A wasmts daemon's `start` wrote the bundle's own `address` file.
+    if (kind === 'runc') writeFileSync(path.join(bundle, RUNC_ADDRESS_FILE), address);
     let shim = this.shims.get(address);
     if (shim === undefined) {
       const client = await TtrpcClient.connect(address);
@@ -88,7 +102,10 @@ export class RuncDelegates {
     this.byId.set(id, shim);
     try {
       const reply = await shim.client.call(service, 'Create', payload);
-      this.options.logger.info({ task: id, runcShim: address }, 'task created by the runc shim (a Linux container in the pod)');
+      this.options.logger.info(
+        { task: id, shim: address },
+        kind === 'runc' ? 'task created by the runc shim (a Linux container in the pod)' : 'task created by a daemon of its own (it needs its own network)',
+      );
       return reply;
     } catch (error) {
       await this.release(id, service);
@@ -122,29 +139,40 @@ export class RuncDelegates {
     if (this.shims.get(shim.address) === shim) this.shims.delete(shim.address);
   }
 
-  /** Runs `containerd-shim-runc-v2 … start` in the bundle, as containerd would, and returns the address it prints. */
-  private startShim(id: string, bundle: string): Promise<string> {
+  /** Runs the shim's `start` in the bundle, as containerd would, and returns the address it prints. */
+  private startShim(kind: DelegateKind, id: string, bundle: string): Promise<string> {
     const env: NodeJS.ProcessEnv = { ...(this.options.env ?? process.env), TTRPC_ADDRESS: this.options.ttrpcAddress };
-    const binary = findOnPath(RUNC_SHIM, env.PATH);
-    const args = ['-namespace', this.options.namespace, '-address', this.options.address, '-publish-binary', findOnPath('containerd', env.PATH) ?? 'containerd', '-id', id, 'start'];
-    if (binary === undefined) {
-      return Promise.reject(new FailedPreconditionError(`task ${id} runs a Linux program, for which wasmts needs containerd's ${RUNC_SHIM}; it is not on the PATH`));
+    const flags = ['-namespace', this.options.namespace, '-address', this.options.address, '-publish-binary', findOnPath('containerd', env.PATH) ?? 'containerd', '-id', id, 'start'];
+    let binary: string | undefined;
+    let args: string[];
+    if (kind === 'runc') {
+      binary = findOnPath(RUNC_SHIM, env.PATH);
+      args = flags;
+      if (binary === undefined) {
+        return Promise.reject(new FailedPreconditionError(`task ${id} runs a Linux program, for which wasmts needs containerd's ${RUNC_SHIM}; it is not on the PATH`));
+      }
+    } else {
+      // Our own `start`, told not to hand the container back to a shared daemon.
+      binary = process.execPath;
+      args = [ENTRY_SCRIPT, ...flags];
+      env[Env.OWN_DAEMON] = '1';
     }
+    const program = binary;
     return new Promise((resolve, reject) => {
-      const child = spawn(binary, args, { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(program, args, { cwd: bundle, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
-      child.on('error', (error) => reject(new UnavailableError(`task ${id}: cannot run ${binary}: ${error.message}`, { cause: error })));
+      child.on('error', (error) => reject(new UnavailableError(`task ${id}: cannot run ${program}: ${error.message}`, { cause: error })));
       child.on('close', (code) => {
         clearTimeout(timer);
-        if (code !== 0) return reject(new UnavailableError(`task ${id}: ${binary} start failed (${code ?? 'killed'}): ${stderr.trim() || stdout.trim()}`));
+        if (code !== 0) return reject(new UnavailableError(`task ${id}: ${program} start failed (${code ?? 'killed'}): ${stderr.trim() || stdout.trim()}`));
         try {
           resolve(startAddress(stdout));
         } catch (error) {
-          reject(new UnavailableError(`task ${id}: ${binary} start: ${(error as Error).message}`));
+          reject(new UnavailableError(`task ${id}: ${program} start: ${(error as Error).message}`));
         }
       });
     });

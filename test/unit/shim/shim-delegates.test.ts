@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerd } from '../../../src/generated/index.js';
-import { requestId, startAddress } from '../../../src/shim/rpc/runc-delegates.js';
+import { requestId, startAddress } from '../../../src/shim/rpc/shim-delegates.js';
 
 describe('runc delegates', () => {
   it('reads the task id of any Task request (field 1)', () => {

@@ -1,0 +1,167 @@
+/**
+ * The `start` front of a namespace's shared daemon. containerd runs the shim
+ * binary's `start` for every container; booting Node for it costs about a
+ * tenth of a second of CPU. While a shared daemon lives, the `sh` wrapper
+ * (bin/containerd-shim-wasmts-v1) hands the `start` to it instead, with no
+ * Node of its own:
+ *
+ * 1. it finds the front FIFO of its containerd and namespace (frontPath) and
+ *    the daemon's pid beside it, alive;
+ * 2. it writes a request directory (`args`: its argv, a line each; `stdin`:
+ *    what containerd wrote to it; `bundle`: its cwd; `home`: WASMTS_HOME) and a
+ *    `done` FIFO in it, and writes the directory's path, a line, to the front;
+ * 3. the daemon takes the request (renames `args` to `args.taken`, so that a
+ *    request the wrapper gave up on is never run as well), runs the same
+ *    `start` as the binary would, writes its output to `out` and its status to
+ *    `done`: `0` (print `out`), `1` (`out` is the error), anything else (the
+ *    daemon runs other code than this installation's: the wrapper runs Node).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describeError } from '../../errors.js';
+import type { Logger } from '../../task/collaborators.js';
+import { parseFlags } from '../cli/flags.js';
+import { BINARY_NAME } from '../cli/main.js';
+import { DEFAULT_SOCKET_DIR } from '../cli/socket-address.js';
+import { ENTRY_SCRIPT } from './handoff.js';
+
+/** The front FIFO of a containerd's namespace; the `sh` wrapper computes the same name with sha256sum. */
+export function frontPath(containerdAddress: string, namespace: string, socketDir = DEFAULT_SOCKET_DIR): string {
+  const key = createHash('sha256').update(`${containerdAddress}\n${namespace}`).digest('hex');
+  return path.join(socketDir, `wasmts-front-${key}`);
+}
+
+/** A `start` answered for the wrapper: its output, and whether it failed. */
+export type StartAnswer = { output: Uint8Array | string; failed: boolean };
+
+/** Runs containerd's `start` for a request: flags from its argv, the bundle it ran in, what came on its stdin. */
+export type StartRunner = (argv: string[], bundle: string, stdin: Uint8Array) => Promise<StartAnswer>;
+
+const STALE = 'stale';
+
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+export class StartFront {
+  private readonly fifo: string;
+  private readonly pidFile: string;
+  private readonly reader: net.Socket;
+  private readonly bootedMtime = mtimeOf(ENTRY_SCRIPT);
+  private readonly run: StartRunner;
+  private readonly logger: Logger;
+  private closed = false;
+
+  private constructor(fifo: string, reader: net.Socket, run: StartRunner, logger: Logger) {
+    this.fifo = fifo;
+    this.pidFile = `${fifo}.pid`;
+    this.reader = reader;
+    this.run = run;
+    this.logger = logger;
+  }
+
+  /** Opens the front for a containerd's namespace (replacing one left by a dead daemon). */
+  static open(file: string, run: StartRunner, logger: Logger): StartFront {
+    rmSync(file, { force: true });
+    execFileSync('mkfifo', ['-m', '600', file]);
+    // Read and write: the FIFO never reports an end while this daemon holds it, and opening it never blocks.
+    const fd = openSync(file, constants.O_RDWR | constants.O_NONBLOCK);
+    const reader = new net.Socket({ fd, readable: true, writable: false });
+    const front = new StartFront(file, reader, run, logger);
+    let pending = '';
+    reader.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const request = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        void front.answer(request);
+      }
+    });
+    reader.on('error', (error) => logger.warn({ err: error.message, front: file }, 'start front failed'));
+    const tmp = `${front.pidFile}.tmp`;
+    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
+    renameSync(tmp, front.pidFile);
+    return front;
+  }
+
+  /** Stops taking requests; the wrapper then runs Node. Leaves a successor's front alone. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let owner = '';
+    try {
+      owner = readFileSync(this.pidFile, 'utf8').trim();
+    } catch {
+      // gone
+    }
+    if (owner === String(process.pid)) {
+      rmSync(this.pidFile, { force: true });
+      rmSync(this.fifo, { force: true });
+    }
+    this.reader.destroy();
+  }
+
+  private async answer(dir: string): Promise<void> {
+    if (this.closed || !path.isAbsolute(dir) || path.dirname(dir) !== path.dirname(this.fifo)) return;
+    try {
+      renameSync(path.join(dir, 'args'), path.join(dir, 'args.taken'));
+    } catch {
+      return; // given up by the wrapper, or not a request
+    }
+    let status: string;
+    try {
+      if (!this.sameInstallation(readFileSync(path.join(dir, 'home'), 'utf8'))) {
+        status = STALE;
+      } else {
+        const argv = readFileSync(path.join(dir, 'args.taken'), 'utf8').split('\n').slice(0, -1);
+        const bundle = readFileSync(path.join(dir, 'bundle'), 'utf8');
+        const stdin = readFileSync(path.join(dir, 'stdin'));
+        const answer = await this.run(argv, bundle, stdin);
+        writeFileSync(path.join(dir, 'out'), answer.output);
+        status = answer.failed ? '1' : '0';
+        this.logger.info({ bundle, failed: answer.failed }, 'start answered by the shared daemon');
+      }
+    } catch (error) {
+      writeFileSync(path.join(dir, 'out'), `${BINARY_NAME} start: ${describeError(error)}\n`);
+      status = '1';
+    }
+    try {
+      const done = openSync(path.join(dir, 'done'), constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(done, `${status}\n`);
+      closeSync(done);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, request: dir }, 'cannot answer a start request');
+    }
+  }
+
+  /** The wrapper belongs to the installation this daemon runs, unchanged since it booted. */
+  private sameInstallation(home: string): boolean {
+    try {
+      return realpathSync(path.join(home.trim(), 'dist', 'main.js')) === realpathSync(ENTRY_SCRIPT) && mtimeOf(ENTRY_SCRIPT) === this.bootedMtime;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The runner the front uses: the binary's own `start`, loaded once. */
+export function startRunner(env: NodeJS.ProcessEnv): StartRunner {
+  return async (argv, bundle, stdin) => {
+    const flags = parseFlags(argv);
+    if (flags.action !== 'start') return { output: `expected start, got ${JSON.stringify(flags.action)}\n`, failed: true };
+    const { startAction } = await import('../cli/start-action.js');
+    try {
+      return { output: await startAction(flags, stdin, { bundle, env }), failed: false };
+    } catch (error) {
+      return { output: `${BINARY_NAME} start: ${describeError(error)}\n`, failed: true };
+    }
+  };
+}
