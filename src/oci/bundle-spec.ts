@@ -2,17 +2,11 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import type { ProcessSpec } from './container.js';
+import type { NetworkNamespace, ProcessSpec } from './container.js';
 import { processSpecFrom } from './process-spec.js';
 import { type SpecMount, specMountsFrom } from './spec-mounts.js';
 
-/**
- * The network a container asks for, the way runc reads `linux.namespaces`: no
- * `network` namespace is the host's (`ctr run --net-host`); one without a path
- * is a fresh namespace of its own (plain `ctr run`); one with a path is that one
- * (a Kubernetes pod's).
- */
-export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
+export type { NetworkNamespace } from './container.js';
 
 /** Annotation that lets containers share one daemon (our own). */
 export const GROUP_ANNOTATION = 'io.containerd.wasmts.v1.group';

@@ -4,7 +4,13 @@
  * folder imports nothing from above it).
  */
 
-import type { NetworkNamespace } from './bundle-spec.js';
+/**
+ * The network a container asks for, the way runc reads `linux.namespaces`: no
+ * `network` namespace is the host's (`ctr run --net-host`); one without a path
+ * is a fresh namespace of its own (plain `ctr run`); one with a path is that one
+ * (a Kubernetes pod's).
+ */
+export type NetworkNamespace = { kind: 'host' } | { kind: 'new' } | { kind: 'path'; path: string };
 
 /** A containerd.types.Mount of the rootfs, as CreateTaskRequest carries it. */
 export interface MountSpec {

@@ -5,12 +5,12 @@
 import { describeError } from '../../errors.js';
 import { parseFlags } from './flags.js';
 import { RUNTIME_NAME } from './socket-address.js';
-import { RUNTIME_VERSION, versionText } from './version.js';
+import { BINARY_NAME, RUNTIME_VERSION, versionText } from './version.js';
 
 // Each action loads only what it uses: `start` runs for every container, and
 // the generated protobuf code alone takes tens of milliseconds to load.
 
-export const BINARY_NAME = 'containerd-shim-wasmts-v1';
+export { BINARY_NAME } from './version.js';
 
 async function readStdin(): Promise<Uint8Array> {
   if (process.stdin.isTTY) return new Uint8Array(0);

@@ -13,3 +13,6 @@ export const RUNTIME_VERSION: string = (() => {
 export function versionText(binaryName: string): string {
   return `${binaryName}:\n  Version:  ${RUNTIME_VERSION}\n  Node.js:  ${process.version}\n`;
 }
+
+/** The shim binary containerd runs for `io.containerd.wasmts.v1`. */
+export const BINARY_NAME = 'containerd-shim-wasmts-v1';

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { describeError } from '../../errors.js';
 import type { Logger } from '../../task/collaborators.js';
 import { parseFlags } from '../cli/flags.js';
-import { BINARY_NAME } from '../cli/main.js';
+import { BINARY_NAME } from '../cli/version.js';
 import { DEFAULT_SOCKET_DIR } from '../cli/socket-address.js';
 import { ENTRY_SCRIPT } from './handoff.js';
 
