@@ -1,8 +1,10 @@
 /**
  * Density: memory of the shim processes for N long-running containers, wasmts
- * against containerd's runc shim, in the same run on a private containerd.
- * wasmts is measured twice: one daemon per container (the default for `ctr
- * run`), and all N in one daemon group (as the containers of a pod are).
+ * against containerd's runc shim, in the same run on a private containerd, all
+ * started with `ctr run -d` and its defaults (a network namespace each).
+ * wasmts is measured twice: a daemon per container (each in a group of its
+ * own, as before namespaces shared a daemon), and ctr's defaults, where the
+ * namespace's shared daemon runs them all.
  * Memory is the sum of the shim processes' RSS, plus, for runc, the container
  * processes themselves (busybox sleep), since a wasm guest lives inside its shim.
  *
@@ -74,15 +76,15 @@ async function main(): Promise<void> {
     await containerd.importImage(images.wasm);
     await containerd.importImage(images.linux);
     const scenarios = [
-      { name: `wasmts, ${count} daemons`, runtime: 'io.containerd.wasmts.v1', image: WASM_IMAGE, group: false },
-      { name: `wasmts, 1 daemon (one group)`, runtime: 'io.containerd.wasmts.v1', image: WASM_IMAGE, group: true },
-      { name: `runc, ${count} shims + sleeps`, runtime: 'io.containerd.runc.v2', image: LINUX_IMAGE, group: false },
+      { name: `wasmts, a daemon each`, runtime: 'io.containerd.wasmts.v1', image: WASM_IMAGE, ownGroup: true },
+      { name: `wasmts, ctr defaults (shared)`, runtime: 'io.containerd.wasmts.v1', image: WASM_IMAGE, ownGroup: false },
+      { name: `runc, ${count} shims + sleeps`, runtime: 'io.containerd.runc.v2', image: LINUX_IMAGE, ownGroup: false },
     ];
     for (const s of scenarios) {
       const ids = Array.from({ length: count }, (_, i) => `density-${rows.length}-${i}`);
       for (const id of ids) {
-        const annotation = s.group ? ['--annotation', 'io.containerd.wasmts.v1.group=density'] : [];
-        await containerd.ctrOk(['run', '-d', '--net-host', ...annotation, '--runtime', s.runtime, s.image, id], { timeoutMs: 30_000 });
+        const annotation = s.ownGroup ? ['--annotation', `io.containerd.wasmts.v1.group=own-${id}`] : [];
+        await containerd.ctrOk(['run', '-d', ...annotation, '--runtime', s.runtime, s.image, id], { timeoutMs: 30_000 });
       }
       await sleep(2_000); // settled: guests asleep, heaps grown
       const shims =
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     await containerd.stop();
   }
   const runc = rows[2]!;
-  console.log(`memory of ${count} running containers (RSS of shim processes, and of runc's container processes):`);
+  console.log(`memory of ${count} running containers, ctr run -d defaults (RSS of shim processes, and of runc's container processes):`);
   for (const row of rows) {
     console.log(
       `  ${row.name.padEnd(32)} ${mib(row.kib).padStart(7)} MiB in ${row.processes} processes, ` +

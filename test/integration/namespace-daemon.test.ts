@@ -1,0 +1,137 @@
+/**
+ * A namespace's containers share one daemon (those of no group or pod that can
+ * run in the host's network), which answers containerd's `start` itself and
+ * stays between tasks; a guest that needs its own network gets a daemon of its
+ * own; and the shared daemon leaves with its containerd.
+ */
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PrivateContainerd } from '../support/containerd.js';
+import { IMAGES_DIR } from '../support/fixtures.js';
+import { shimsOf } from '../support/rig-cleanup.js';
+import { TEST_IMAGES, uniqueId, useContainerd, WASMTS_RUNTIME } from '../support/rig.js';
+import { until } from '../support/until.js';
+
+const containerd = useContainerd();
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function taskPid(id: string, namespace?: string): Promise<number> {
+  const out = await containerd.ctrOk(['task', 'ls'], namespace === undefined ? {} : { namespace });
+  for (const line of out.split('\n').slice(1)) {
+    const [taskId, pid] = line.trim().split(/\s+/);
+    if (taskId === id) return Number(pid);
+  }
+  throw new Error(`no task ${id}`);
+}
+
+/** The process a task's pid (a guest's thread) belongs to: its daemon. */
+async function daemonOf(id: string, namespace?: string): Promise<number> {
+  const status = await readFile(`/proc/${await taskPid(id, namespace)}/status`, 'utf8');
+  return Number(/^Tgid:\s+(\d+)/m.exec(status)?.[1]);
+}
+
+/** `ctr run -d` with extra flags, in the rig's namespace or another; removed after the test. */
+async function runDetached(prefix: string, image: string, flags: string[], args: string[] = [], namespace?: string): Promise<string> {
+  const id = uniqueId(prefix);
+  const opts = namespace === undefined ? {} : { namespace };
+  cleanups.push(async () => {
+    await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id], opts);
+    const running = async () => new RegExp(`^${id}\\s+\\d+\\s+RUNNING`, 'm').test((await containerd.ctr(['task', 'ls'], opts)).stdout);
+    for (let i = 0; i < 100 && (await running()); i++) await sleep(20);
+    await containerd.ctr(['task', 'delete', id], opts);
+    await containerd.ctr(['container', 'delete', id], opts);
+  });
+  await containerd.ctrOk(['run', '-d', ...flags, '--runtime', WASMTS_RUNTIME, image, id, ...args], opts);
+  return id;
+}
+
+describe("a namespace's shared daemon", () => {
+  it('runs the containers of a namespace in one daemon, with a network namespace of their own or the host network, and another namespace in another', async () => {
+    const plain = await runDetached('shared-plain', TEST_IMAGES.ticker.reference, []);
+    const host = await runDetached('shared-host', TEST_IMAGES.ticker.reference, ['--net-host']);
+    const daemon = await daemonOf(plain);
+    expect(await daemonOf(host)).toBe(daemon);
+    // It lives in the host's network: the guests import no socket call, so they reach no network at all.
+    expect(await readlink(`/proc/${daemon}/ns/net`)).toBe(await readlink('/proc/self/ns/net'));
+
+    const namespace = uniqueId('other-ns');
+    await containerd.ctrOk(['images', 'import', '--all-platforms', path.join(IMAGES_DIR, `${TEST_IMAGES.ticker.name}.tar`)], { namespace });
+    const elsewhere = await runDetached('shared-other', TEST_IMAGES.ticker.reference, [], [], namespace);
+    expect(await daemonOf(elsewhere, namespace)).not.toBe(daemon);
+  });
+
+  it('answers containerd\'s start without a Node.js process of its own while it lives', async () => {
+    await runDetached('front-first', TEST_IMAGES.ticker.reference, []);
+    const second = await runDetached('front-second', TEST_IMAGES.ticker.reference, []);
+    const log = await readFile(containerd.info.logPath, 'utf8');
+    const answered = log.split('\n').filter((line) => line.includes('start answered by the shared daemon') && line.includes(second));
+    expect(answered.length).toBeGreaterThan(0);
+    // The wrapper's request directories are gone once answered.
+    expect((await readdir('/run/containerd/s')).filter((name) => name.startsWith('wasmts-start-'))).toEqual([]);
+  });
+
+  it('hands a guest that imports socket calls and asks for its own network to a daemon of its own, in a fresh network namespace, and passes kill and delete on', async () => {
+    const ticker = await runDetached('beside-server', TEST_IMAGES.ticker.reference, []);
+    const shared = await daemonOf(ticker);
+    const server = uniqueId('own-net');
+    await containerd.ctrOk(['run', '-d', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.httpServer.reference, server, '/http-server.wasm', '8080', '127.0.0.1']);
+    const own = await daemonOf(server);
+    expect(own).not.toBe(shared);
+    expect(await readlink(`/proc/${own}/ns/net`)).not.toBe(await readlink('/proc/self/ns/net'));
+
+    await containerd.ctrOk(['task', 'kill', '-s', 'SIGKILL', server]);
+    await until('the server to stop', async () => ((await containerd.ctrOk(['task', 'ls'])).match(new RegExp(`${server}\\s+\\d+\\s+STOPPED`)) ? true : undefined), 5_000);
+    await containerd.ctrOk(['task', 'delete', server]);
+    await containerd.ctrOk(['container', 'delete', server]);
+    // Its daemon had only that task; the shared one keeps running its own.
+    await until("the server's daemon to exit", async () => (isAlive(own) ? undefined : true), 5_000);
+    expect(isAlive(shared)).toBe(true);
+  });
+});
+
+/** Running, not a zombie (an orphaned daemon waits for an init that reaps it). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('the shared daemon of a containerd that goes away', () => {
+  it('leaves within seconds, with its front FIFO, and no shim is left to kill', async () => {
+    const own = await PrivateContainerd.start({ namespace: 'wasmts-shared-exit' });
+    let stopped = false;
+    try {
+      await own.importImage(path.join(IMAGES_DIR, `${TEST_IMAGES.hello.name}.tar`));
+      for (let i = 0; i < 2; i++) {
+        const run = await own.ctr(['run', '--rm', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.hello.reference, `hello-${i}`]);
+        expect(run.stdout).toBe('hello from wasm\n');
+      }
+      const daemons = (await shimsOf(own.info)).map((s) => s.pid);
+      // Between tasks, it stays for the next container.
+      expect(daemons).toHaveLength(1);
+      const fronts = async () => {
+        const names = await readdir('/run/containerd/s');
+        const pids = await Promise.all(names.filter((n) => n.startsWith('wasmts-front-') && n.endsWith('.pid')).map((n) => readFile(path.join('/run/containerd/s', n), 'utf8').catch(() => '')));
+        return pids.map((p) => Number(p.trim())).filter((p) => daemons.includes(p));
+      };
+      expect(await fronts()).toEqual(daemons);
+      const report = await own.stop();
+      stopped = true;
+      expect(report.killedShims).toEqual([]);
+      expect(daemons.some(isAlive)).toBe(false);
+      expect(await fronts()).toEqual([]);
+    } finally {
+      if (!stopped) await own.stop();
+    }
+  }, 60_000);
+});
