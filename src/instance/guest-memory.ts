@@ -48,6 +48,13 @@ export class GuestMemory {
     slot[SET_CAP_GLOBAL] = (bytes: number | null): boolean => this.setLimit(bytes ?? undefined);
   }
 
+  /** Takes back what expose() put on the thread's global: its guest has gone. */
+  static unexpose(): void {
+    const slot = globalThis as Record<string, unknown>;
+    delete slot[STATS_GLOBAL];
+    delete slot[SET_CAP_GLOBAL];
+  }
+
   /** Why the guest cannot start under `limitBytes`, or undefined when it fits. */
   checkStartsWithin(limitBytes: number | undefined): string | undefined {
     if (limitBytes === undefined || this.memory === undefined) return undefined;

@@ -72,6 +72,7 @@ export class WorkerEngine implements Engine {
       this.clock,
       this.inspector,
       { digest: loaded.digest, cached: loaded.cached },
+      (worker) => this.pool.give(worker),
     );
   }
 }

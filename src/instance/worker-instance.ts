@@ -3,7 +3,7 @@ import { ExitStatus, statusForSignal } from '../exit-status.js';
 import { FailedPreconditionError, InternalError, errorOf } from '../errors.js';
 import { GuestControl } from './guest-control.js';
 import type { ExitResult, Instance, InstanceStats, ModuleInfo } from './instance.js';
-import { threadCpu } from './thread-cpu.js';
+import { threadCpu, type ThreadCpu } from './thread-cpu.js';
 import type { WorkerInspector } from './worker-inspector.js';
 import type { BootedWorker } from './worker-pool.js';
 import { CLOSE_TIMEOUT_MS, OUTPUT_DRAIN_TIMEOUT_MS, type FromWorker, type ToWorker, type WorkerGuestConfig } from './worker-protocol.js';
@@ -24,7 +24,14 @@ const WORKER_DIED_STATUS = ExitStatus.FAILED_TO_START;
  */
 type WorkerPhase = 'running' | 'draining' | 'exited' | 'gone';
 
-/** One guest running in its own worker thread. Kill terminates the thread, in any state. */
+/** What becomes of a worker whose guest ended cleanly: the pool takes it back for the next guest. */
+export type WorkerRecycler = (booted: BootedWorker) => void;
+
+/**
+ * One guest running in its own worker thread. Kill terminates the thread, in
+ * any state. A guest that ended by itself, its fds closed, gives its thread
+ * back (see `recycle`): the next guest of the daemon runs there without a boot.
+ */
 export class WorkerInstance implements Instance {
   readonly pid: number;
   private readonly worker: Worker;
@@ -45,6 +52,17 @@ export class WorkerInstance implements Instance {
   private outOfMemory = false;
   /** Set when the worker said `exit`: the guest ended and its output reached its readers. */
   private outputDrained = false;
+  /** Set once a kill is under way: the thread is being terminated and must not be handed on. */
+  private killed = false;
+  private readonly booted: BootedWorker;
+  /** The thread's CPU when this guest got it (a recycled thread ran others before), and this guest's total once it left. */
+  private readonly cpuBase: ThreadCpu;
+  private cpuFinal: ThreadCpu | undefined;
+  private readonly onMessageBound = (message: FromWorker) => this.onMessage(message);
+  private readonly onErrorBound = () => {
+    this.decidedStatus ??= WORKER_DIED_STATUS;
+  };
+  private readonly onExitBound = () => this.onWorkerExit();
 
   private constructor(
     booted: BootedWorker,
@@ -52,18 +70,19 @@ export class WorkerInstance implements Instance {
     private readonly clock: () => Date,
     inspector: WorkerInspector,
     readonly module: ModuleInfo | undefined,
+    private readonly recycle: WorkerRecycler | undefined,
   ) {
+    this.booted = booted;
     this.worker = booted.worker;
     this.pid = booted.tid;
+    this.cpuBase = threadCpu(booted.tid);
     this.control = new GuestControl(inspector, booted.worker.threadId);
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
-    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
-    this.worker.on('error', () => {
-      this.decidedStatus ??= WORKER_DIED_STATUS;
-    });
-    this.worker.on('exit', () => this.onWorkerExit());
+    this.worker.on('message', this.onMessageBound);
+    this.worker.on('error', this.onErrorBound);
+    this.worker.on('exit', this.onExitBound);
   }
 
   /** Instantiates the module in the booted worker without running it. */
@@ -75,8 +94,9 @@ export class WorkerInstance implements Instance {
     clock: () => Date,
     inspector: WorkerInspector,
     moduleInfo?: ModuleInfo,
+    recycle?: WorkerRecycler,
   ): Promise<WorkerInstance> {
-    const instance = new WorkerInstance(booted, name, clock, inspector, moduleInfo);
+    const instance = new WorkerInstance(booted, name, clock, inspector, moduleInfo, recycle);
     const reply = await instance.request({ type: 'prepare', module, config }, 'prepared');
     if (reply.type === 'failed') {
       await instance.kill(9);
@@ -96,6 +116,7 @@ export class WorkerInstance implements Instance {
 
   async kill(signal: number): Promise<void> {
     if (this.gone) return;
+    this.killed = true;
     this.decidedStatus ??= statusForSignal(signal);
     const terminated = this.worker.terminate();
     // A paused isolate sits in its debugger loop; released, it meets the pending termination at once.
@@ -131,8 +152,18 @@ export class WorkerInstance implements Instance {
         // The worker ended meanwhile, or is between states: the last measure stands.
       }
     }
-    const cpu = threadCpu(this.pid);
+    const cpu = this.cpuFinal ?? this.cpuSoFar();
     return { ...this.lastMemory, cpuUserNs: cpu.userNs, cpuSystemNs: cpu.systemNs, cpuTotalNs: cpu.totalNs };
+  }
+
+  /** This guest's share of its thread's CPU. */
+  private cpuSoFar(): ThreadCpu {
+    const now = threadCpu(this.pid);
+    return {
+      userNs: Math.max(0, now.userNs - this.cpuBase.userNs),
+      systemNs: Math.max(0, now.systemNs - this.cpuBase.systemNs),
+      totalNs: Math.max(0, now.totalNs - this.cpuBase.totalNs),
+    };
   }
 
   async setMemoryLimit(limitBytes: number | undefined): Promise<void> {
@@ -192,6 +223,10 @@ export class WorkerInstance implements Instance {
       // Output has reached its readers and the guest's fds are closed: now the exit may be known.
       this.outputDrained = true;
       this.reportExit();
+      if (message.reusable && this.recycle !== undefined && !this.killed && !this.control.isPaused) {
+        this.handBack(this.recycle);
+        return;
+      }
       this.phase = 'exited';
       void this.worker.terminate();
       return;
@@ -201,6 +236,18 @@ export class WorkerInstance implements Instance {
       this.waiters.clear();
       waiter(message);
     }
+  }
+
+  /** Gives the thread, its guest forgotten, to the pool: this instance is over, as if its thread had ended. */
+  private handBack(recycle: WorkerRecycler): void {
+    this.cpuFinal = this.cpuSoFar();
+    this.worker.off('message', this.onMessageBound);
+    this.worker.off('error', this.onErrorBound);
+    this.worker.off('exit', this.onExitBound);
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.phase = 'gone';
+    this.resolveWorkerEnded();
+    recycle(this.booted);
   }
 
   private onWorkerExit(): void {

@@ -1,11 +1,13 @@
 /**
  * Entry of a guest's worker thread: boots ahead of need (the pool keeps one
- * spare), then instantiates and runs exactly one guest on our WASI host.
+ * spare), then instantiates and runs one guest at a time on our WASI host.
+ * Once a guest has ended and its fds are closed, the thread forgets it and may
+ * be handed the next guest (booting a thread costs far more than the guest).
  */
 import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { GuestMemory, OUT_OF_MEMORY_STATUS } from './guest-memory.js';
-import { TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
+import { forgetFileTimes, TRAP_EXIT_CODE, WasiHost } from '../wasi/index.js';
 import { preparePipeProbe } from '../wasi/pipe-drain.js';
 import { settledBy } from '../deadline.js';
 import { type ErrorCode, ResourceExhaustedError, WasmtsError } from '../errors.js';
@@ -85,11 +87,21 @@ async function handle(message: ToWorker): Promise<void> {
       // reached its readers, so a client that stops reading when Wait returns misses nothing.
       send({ type: 'ended', exitStatus, outOfMemory, growRefused: memory?.growRefused ?? 0 });
       await host.drainOutput(Date.now() + OUTPUT_DRAIN_TIMEOUT_MS);
-      await settledBy(host.close(), Date.now() + CLOSE_TIMEOUT_MS);
-      send({ type: 'exit' });
+      const closed = await settledBy(host.close(), Date.now() + CLOSE_TIMEOUT_MS);
+      forget();
+      send({ type: 'exit', reusable: closed });
       return;
     }
   }
+}
+
+/** Drops every trace of the guest that ran, so that the thread can take another. */
+function forget(): void {
+  host = undefined;
+  instance = undefined;
+  memory = undefined;
+  GuestMemory.unexpose();
+  forgetFileTimes();
 }
 
 /** What kind of failure an error is, for the daemon: ours keep theirs; the engine refusing the module is bad input. */

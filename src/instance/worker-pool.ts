@@ -62,6 +62,9 @@ export function bootWorker(entry: URL = WORKER_ENTRY): Promise<BootedWorker> {
   });
 }
 
+/** How many booted workers may wait for a guest at most (spares and workers given back). */
+const MAX_IDLE = 2;
+
 /**
  * Keeps `spares` workers booted so that Create never waits for a thread and
  * an isolate to boot (about 20-35 ms each, measured on this kind of machine).
@@ -92,14 +95,33 @@ export class WorkerPool {
   }
 
   async take(): Promise<BootedWorker> {
-    const next = this.ready.shift() ?? bootWorker(this.entry);
-    this.refill();
-    try {
-      return await next;
-    } catch {
-      // A spare that failed to boot is retried once, fresh.
-      return bootWorker(this.entry);
+    for (;;) {
+      const next = this.ready.shift() ?? bootWorker(this.entry);
+      this.refill();
+      let booted: BootedWorker;
+      try {
+        booted = await next;
+      } catch {
+        // A spare that failed to boot is retried once, fresh.
+        return bootWorker(this.entry);
+      }
+      // A worker that ended while it waited (its threadId is then -1) is passed over.
+      if (booted.worker.threadId !== -1) return booted;
     }
+  }
+
+  /**
+   * Takes back a worker whose guest ended cleanly, for the next guest; up to
+   * MAX_IDLE wait, the rest end (each costs the memory of an isolate).
+   */
+  give(booted: BootedWorker): void {
+    if (this.closed || this.ready.length >= MAX_IDLE) {
+      void booted.worker.terminate();
+      return;
+    }
+    // Nobody listens to it while it waits: an error must not become the daemon's.
+    if (booted.worker.listenerCount('error') === 0) booted.worker.on('error', () => {});
+    this.ready.unshift(Promise.resolve(booted));
   }
 
   async close(): Promise<void> {

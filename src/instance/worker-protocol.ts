@@ -54,5 +54,6 @@ export type FromWorker =
   | { type: 'failed'; message: string; code: ErrorCode }
   | { type: 'started' }
   | { type: 'ended'; exitStatus: number; outOfMemory: boolean; growRefused: number }
-  | { type: 'exit' }
+  /** `reusable`: the guest's fds closed in time and nothing of it is left: the thread may run another guest. */
+  | { type: 'exit'; reusable: boolean }
   | { type: 'pong' };

@@ -17,12 +17,17 @@ interface Remembered {
  * near today is precise to about 240 ns, so a guest that sets a time and reads
  * it back would see a slightly different value. The host remembers the exact
  * nanoseconds it was asked for next to what the file system stored, and
- * reports the exact value while the stored one is unchanged. Per thread, so
- * per guest; a file's own identity (dev, ino) is the key.
+ * reports the exact value while the stored one is unchanged. Per thread, and
+ * forgotten between the guests a thread runs; a file's own identity (dev, ino) is the key.
  */
 const remembered = new Map<string, Remembered>();
 
 const keyOf = (stats: BigIntStats): string => `${stats.dev}:${stats.ino}`;
+
+/** Forgets every remembered time: the thread is about to run another guest. */
+export function forgetFileTimes(): void {
+  remembered.clear();
+}
 
 /**
  * Sets a file's times through `apply` (which takes seconds, as Node's calls

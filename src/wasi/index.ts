@@ -7,3 +7,4 @@ export { WRITE_HIGH_WATER_MARK, READ_HIGH_WATER_MARK } from './stream-descriptor
 export { listenTcp, type TcpListener } from './tcp-listener.js';
 export { type SocketAddress } from './ip-address.js';
 export { type GuestMount, DEVICES } from './mount-table.js';
+export { forgetFileTimes } from './file-times.js';

@@ -63,6 +63,28 @@ describe('the worker engine', () => {
     expect((await seven.wait()).exitStatus).toBe(7);
   });
 
+  it("hands the thread of a guest that ended to the next guest, with none of the first's CPU; a killed guest's thread ends", async () => {
+    const first = await engine.create((await guest(hello('first\n'))).config);
+    await first.start();
+    expect((await first.wait()).exitStatus).toBe(0);
+    await first.delete();
+    const second = await engine.create((await guest(SPIN)).config);
+    // The same host thread runs it: no thread booted for it.
+    expect(second.pid).toBe(first.pid);
+    expect((await second.stats()).cpuTotalNs).toBeLessThan((await first.stats()).cpuTotalNs + 1);
+    await second.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await second.kill(9);
+    expect((await second.wait()).exitStatus).toBe(137);
+    await second.delete();
+    // Killed mid-loop: its thread is gone, and the next guest gets another.
+    const third = await engine.create((await guest(hello('third\n'))).config);
+    expect(third.pid).not.toBe(second.pid);
+    await third.start();
+    expect((await third.wait()).exitStatus).toBe(0);
+    await third.delete();
+  });
+
   it('compiles a module once: a second guest of the same bytes reuses it, a memory-capped one gets its own', async () => {
     const wat = hello('shared\n');
     const first = await engine.create((await guest(wat)).config);
