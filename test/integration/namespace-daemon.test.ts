@@ -5,12 +5,16 @@
  * own; and the shared daemon leaves with its containerd.
  */
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrivateContainerd } from '../support/containerd.js';
-import { IMAGES_DIR } from '../support/fixtures.js';
+import { IMAGES_DIR, REPO_ROOT } from '../support/fixtures.js';
+import { runCommand } from '../support/run-command.js';
+import { socketPath, socketUri } from '../../src/shim/cli/socket-address.js';
+import { NAMESPACE_GROUP } from '../../src/oci/bundle-spec.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { TEST_IMAGES, uniqueId, useContainerd, WASMTS_RUNTIME } from '../support/rig.js';
 import { until } from '../support/until.js';
@@ -67,14 +71,36 @@ describe("a namespace's shared daemon", () => {
     expect(await daemonOf(elsewhere, namespace)).not.toBe(daemon);
   });
 
-  it('answers containerd\'s start without a Node.js process of its own while it lives', async () => {
+  it("answers containerd's start itself while it lives: the wrapper needs no Node.js, unless it belongs to another installation", async () => {
     await runDetached('front-first', TEST_IMAGES.ticker.reference, []);
-    const second = await runDetached('front-second', TEST_IMAGES.ticker.reference, []);
-    const log = await readFile(containerd.info.logPath, 'utf8');
-    const answered = log.split('\n').filter((line) => line.includes('start answered by the shared daemon') && line.includes(second));
-    expect(answered.length).toBeGreaterThan(0);
+    // An installation whose dist/ is this one's, but which has no Node.js at all: only the daemon can answer.
+    const work = await mkdtemp(path.join(tmpdir(), 'wasmts-front-'));
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const home = path.join(work, 'home');
+    await mkdir(home);
+    await symlink(path.join(REPO_ROOT, 'dist'), path.join(home, 'dist'));
+    const bundle = path.join(work, 'bundle');
+    await mkdir(bundle);
+    await writeFile(path.join(bundle, 'config.json'), JSON.stringify({ process: { args: ['/ticker.wasm'] } }));
+    const start = (wasmtsHome: string) =>
+      runCommand('sh', [path.join(REPO_ROOT, 'bin', 'containerd-shim-wasmts-v1'), '-namespace', containerd.info.namespace, '-address', containerd.info.address, '-publish-binary', '/usr/bin/containerd', '-id', uniqueId('front'), 'start'], {
+        cwd: bundle,
+        env: { PATH: process.env.PATH, WASMTS_HOME: wasmtsHome, TTRPC_ADDRESS: containerd.info.ttrpcAddress },
+      });
+    const answered = await start(home);
+    const shared = socketUri(socketPath(containerd.info.address, containerd.info.namespace, NAMESPACE_GROUP));
+    expect(answered).toMatchObject({ code: 0, stdout: shared });
+    expect(await readFile(path.join(bundle, 'address'), 'utf8')).toBe(shared);
     // The wrapper's request directories are gone once answered.
     expect((await readdir('/run/containerd/s')).filter((name) => name.startsWith('wasmts-start-'))).toEqual([]);
+
+    // Another installation's wrapper is not answered by this daemon: it runs its own Node.js (here: none).
+    const other = path.join(work, 'other');
+    await mkdir(path.join(other, 'dist'), { recursive: true });
+    await writeFile(path.join(other, 'dist', 'main.js'), '');
+    const refused = await start(other);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(path.join(other, 'node_modules', 'node', 'bin', 'node'));
   });
 
   it('hands a guest that imports socket calls and asks for its own network to a daemon of its own, in a fresh network namespace, and passes kill and delete on', async () => {

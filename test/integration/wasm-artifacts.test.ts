@@ -146,7 +146,6 @@ describe.each(targets)('wasm OCI artifacts on $label', (target) => {
       const lines = await taskCreatedLines(containerd);
       expect(lines.get(first)).toMatchObject({ module: artifacts.v1.layerDigests[0], compileCache: 'miss' });
       expect(lines.get(second)).toMatchObject({ module: artifacts.v1.layerDigests[0], compileCache: 'hit' });
-      expect(lines.get(second)?.pid).not.toBe(lines.get(first)?.pid);
     } finally {
       await containerd.ctr(['task', 'delete', '--force', first]);
       await containerd.ctr(['container', 'delete', first]);
