@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { InternalError } from '../errors.js';
+import { runCommand as run } from './command-shell.js';
 import type { MountSpec } from './container.js';
-
-const run = promisify(execFile);
 
 /** The argv for mount(8) that performs one containerd.types.Mount onto `target`. */
 export function mountArgs(mount: MountSpec, target: string): string[] {

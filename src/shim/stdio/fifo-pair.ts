@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { InternalError } from '../../errors.js';
+import { runCommand as run } from '../../oci/command-shell.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
-const run = promisify(execFile);
 
 export interface FifoPair {
   /** Blocking read end, for a child process or a reader that expects one. */
