@@ -42,8 +42,7 @@ class Shell {
   constructor() {
     // LC_ALL=C: ${#out} then counts bytes.
     this.child = spawn('/bin/sh', ['-c', LOOP], { stdio: 'pipe', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
-    this.child.unref();
-    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr] as const) (stream as unknown as { unref?: () => void }).unref?.();
+    this.hold(false);
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.drain();
@@ -58,6 +57,19 @@ class Shell {
     this.child.stdin.on('error', () => {});
   }
 
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /** Ends the shell (idle only) and resolves once it has exited. */
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.dead || this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGKILL');
+    });
+  }
+
   run(file: string, args: readonly string[]): Promise<string> {
     const command = [file, ...args].map(quote).join(' ');
     return new Promise((resolve, reject) => {
@@ -65,9 +77,17 @@ class Shell {
         reject(new Error(`a command line cannot hold a newline: ${command}`));
         return;
       }
+      // While a command runs the shell keeps the process alive (a short-lived `delete` awaits its umount); idle, it does not.
+      if (this.queue.length === 0) this.hold(true);
       this.queue.push({ command: [file, ...args].join(' '), resolve, reject });
       this.child.stdin.write(`${command}\n`);
     });
+  }
+
+  /** Whether the shell (its process and pipes) keeps Node's event loop alive. */
+  private hold(busy: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
+    for (const handle of handles) (busy ? handle.ref : handle.unref)?.call(handle);
   }
 
   private drain(): void {
@@ -79,6 +99,7 @@ class Shell {
       const output = this.buffer.subarray(newline + 1, newline + 1 + length!).toString('utf8');
       this.buffer = this.buffer.subarray(newline + 1 + length!);
       const pending = this.queue.shift();
+      if (this.queue.length === 0) this.hold(false);
       if (pending === undefined) continue;
       if (status === 0) pending.resolve(output);
       else pending.reject(new CommandError(pending.command, status ?? -1, output));
@@ -92,4 +113,16 @@ let shell: Shell | undefined;
 export function runCommand(file: string, args: readonly string[]): Promise<string> {
   if (shell === undefined || shell.dead) shell = new Shell();
   return shell.run(file, args);
+}
+
+/**
+ * Ends the shell while it runs nothing (the next command starts another), so
+ * that it leaves the cgroup it was born in: a pod's daemon leaving the pod's
+ * cgroup leaves no process of its own behind there that would keep it from removal.
+ */
+export async function stopCommandShell(): Promise<void> {
+  const current = shell;
+  if (current === undefined || !current.idle) return;
+  shell = undefined;
+  await current.stop();
 }

@@ -1,20 +1,75 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type net from 'node:net';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from '../daemon/group-socket.js';
-import { ENTRY_SCRIPT, LISTEN_FD, openBundleLog, SHARED_GROUP_ENV } from '../daemon/handoff.js';
+import { ENTRY_SCRIPT, openBundleLog, SHARED_GROUP_ENV, sparesEnabled } from '../daemon/handoff.js';
 import { isPodSandbox, joinsNamespaceDaemon, NAMESPACE_GROUP, readStartSpec } from '../../oci/bundle-spec.js';
 import { cgroupTargets, joiningLaunch, makeCgroups } from '../daemon/cgroup-placement.js';
 import { Env } from '../daemon/environment.js';
-import { daemonLaunch, requireNetworkNamespace } from '../daemon/network-namespace.js';
+import { type DaemonLaunch, daemonLaunch, requireNetworkNamespace } from '../daemon/network-namespace.js';
 import { claimSpare } from '../daemon/spare-client.js';
 import { DEFAULT_SOCKET_DIR, socketPath, socketUri } from './socket-address.js';
 import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
 import { cachedVersionQuery } from './version-cache.js';
 
+
+/** The argv of a cold daemon serving `socket`. */
+function serveArgs(flags: ShimFlags, id: string, socket: string): string[] {
+  return [
+    ENTRY_SCRIPT,
+    '-namespace', flags.namespace,
+    '-address', flags.address,
+    '-publish-binary', flags.publishBinary,
+    '-id', id,
+    '-socket', socket,
+    ...(flags.debug ? ['-debug'] : []),
+    'serve',
+  ];
+}
+
+function daemonEnvOf(env: NodeJS.ProcessEnv, sharedGroup: boolean, namespaceDaemon: boolean): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...(sharedGroup ? { [SHARED_GROUP_ENV]: '1' } : {}),
+    ...(namespaceDaemon ? { [Env.NAMESPACE_DAEMON]: '1' } : {}),
+  };
+}
+
+/**
+ * Spawns a daemon detached, in the bundle, with the bound socket `server` as its
+ * fd 3 and the bundle's `log` FIFO (/dev/null without one) as its stderr, then lets go of the socket
+ * (closing it here leaves the file: see claimSocket).
+ */
+function launchCold(launch: DaemonLaunch, bundle: string | undefined, server: net.Server): void {
+  const listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+  const logFd = bundle === undefined ? openSync('/dev/null', constants.O_WRONLY) : openBundleLog(bundle);
+  const child = spawn(launch.command, launch.args, {
+    cwd: bundle ?? '/',
+    detached: true,
+    env: launch.env,
+    stdio: ['ignore', 'ignore', logFd, listenFd],
+  });
+  child.unref();
+  closeSync(logFd);
+  server.close();
+}
+
+/**
+ * Starts the namespace's shared daemon ahead of need when it is not running, so
+ * that containerd's next `start` in the namespace (a pod's next container, the
+ * next pod) is answered by it, without Node. It lives in the host's network and
+ * in this process's cgroup (containerd's), never in a pod's.
+ */
+async function ensureSharedDaemon(flags: ShimFlags, env: NodeJS.ProcessEnv): Promise<void> {
+  const file = socketPath(flags.address, flags.namespace, NAMESPACE_GROUP);
+  const server = await claimSocket(file).catch(() => undefined);
+  if (server === undefined) return;
+  launchCold(daemonLaunch({ kind: 'host' }, process.execPath, serveArgs(flags, flags.id, file), daemonEnvOf(env, true, true)), undefined, server);
+}
 
 function writeAddressFile(bundle: string, address: string): void {
   const tmp = path.join(bundle, '.address.tmp');
@@ -91,40 +146,16 @@ export async function startAction(
     }, netns.kind));
   const server = reused || claimed ? undefined : await claimSocket(file);
   if (server !== undefined) {
-    const listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-    const logFd = openBundleLog(bundle);
-    const args = [
-      ENTRY_SCRIPT,
-      '-namespace', flags.namespace,
-      '-address', flags.address,
-      '-publish-binary', flags.publishBinary,
-      '-id', flags.id,
-      '-socket', file,
-      ...(flags.debug ? ['-debug'] : []),
-      'serve',
-    ];
-    const daemonEnv = {
-      ...env,
-      ...(sharedGroup ? { [SHARED_GROUP_ENV]: '1' } : {}),
-      ...(namespaceDaemon ? { [Env.NAMESPACE_DAEMON]: '1' } : {}),
-    };
-    let launch = daemonLaunch(netns, process.execPath, args, daemonEnv);
+    let launch = daemonLaunch(netns, process.execPath, serveArgs(flags, flags.id, file), daemonEnvOf(env, sharedGroup, namespaceDaemon));
     if (cgroupProcs !== undefined) {
       // Its spares would be born in the pod's cgroup too: it keeps none.
       const origin = readFileSync('/proc/self/cgroup', 'utf8');
       launch = { ...joiningLaunch(cgroupProcs, launch.command, launch.args), env: { ...launch.env, [Env.ORIGIN_CGROUPS]: origin, [Env.SPARE]: '0' } };
     }
-    const child = spawn(launch.command, launch.args, {
-      cwd: bundle,
-      detached: true,
-      env: launch.env,
-      stdio: ['ignore', 'ignore', logFd, listenFd],
-    });
-    child.unref();
-    closeSync(logFd);
-    // The daemon has the socket now (closing it here leaves the file: see claimSocket).
-    server.close();
+    launchCold(launch, bundle, server);
   }
+  // A pod's or a group's start still boots Node: the namespace's shared daemon, once up, answers the next ones.
+  if (!namespaceDaemon && !own && sparesEnabled(env)) await ensureSharedDaemon(flags, env);
   writeAddressFile(bundle, address);
   return encodeStartReply(address, await taskApi, bootstrap);
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { cgroupDirectory } from '../../oci/cgroups-path.js';
 import type { CgroupJoiner, Logger } from '../../task/collaborators.js';
+import { stopCommandShell } from '../../oci/command-shell.js';
 
 export interface CgroupHierarchy {
   mountPoint: string;
@@ -151,6 +152,8 @@ export class CgroupPlacement implements CgroupJoiner {
     const joined = this.joined;
     this.joined = undefined;
     if (joined === undefined) return;
+    // The daemon's mount helper was born in the pod's cgroup too; the next command starts another.
+    await stopCommandShell();
     for (const { hierarchy, directory } of joined.targets) {
       const back = joined.origin.get(hierarchyKey(hierarchy));
       try {

@@ -54,12 +54,16 @@ export class StartFront {
   private readonly fifo: string;
   private readonly pidFile: string;
   private readonly reader: net.Socket;
-  private readonly bootedMtime = mtimeOf(ENTRY_SCRIPT);
+  /** The entry script this daemon runs, and its mtime when it booted. */
+  private readonly entry: string;
+  private readonly bootedMtime: number;
   private readonly run: StartRunner;
   private readonly logger: Logger;
   private closed = false;
 
-  private constructor(fifo: string, reader: net.Socket, run: StartRunner, logger: Logger) {
+  private constructor(fifo: string, reader: net.Socket, run: StartRunner, logger: Logger, entry: string) {
+    this.entry = entry;
+    this.bootedMtime = mtimeOf(entry);
     this.fifo = fifo;
     this.pidFile = `${fifo}.pid`;
     this.reader = reader;
@@ -68,13 +72,13 @@ export class StartFront {
   }
 
   /** Opens the front for a containerd's namespace (replacing one left by a dead daemon). */
-  static open(file: string, run: StartRunner, logger: Logger): StartFront {
+  static open(file: string, run: StartRunner, logger: Logger, entry: string = ENTRY_SCRIPT): StartFront {
     rmSync(file, { force: true });
     execFileSync('mkfifo', ['-m', '600', file]);
     // Read and write: the FIFO never reports an end while this daemon holds it, and opening it never blocks.
     const fd = openSync(file, constants.O_RDWR | constants.O_NONBLOCK);
     const reader = new net.Socket({ fd, readable: true, writable: false });
-    const front = new StartFront(file, reader, run, logger);
+    const front = new StartFront(file, reader, run, logger, entry);
     let pending = '';
     reader.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -145,7 +149,7 @@ export class StartFront {
   /** The wrapper belongs to the installation this daemon runs, unchanged since it booted. */
   private sameInstallation(home: string): boolean {
     try {
-      return realpathSync(path.join(home.trim(), 'dist', 'main.js')) === realpathSync(ENTRY_SCRIPT) && mtimeOf(ENTRY_SCRIPT) === this.bootedMtime;
+      return realpathSync(path.join(home.trim(), 'dist', 'main.js')) === realpathSync(this.entry) && mtimeOf(this.entry) === this.bootedMtime;
     } catch {
       return false;
     }
