@@ -3,18 +3,21 @@
  * binary's `start` for every container; booting Node for it costs about a
  * tenth of a second of CPU. While a shared daemon lives, the `sh` wrapper
  * (bin/containerd-shim-wasmts-v1) hands the `start` to it instead, with no
- * Node of its own:
+ * Node and as few programs of its own as it can (each costs a fork and exec):
  *
  * 1. it finds the front FIFO of its containerd and namespace (frontPath) and
  *    the daemon's pid beside it, alive;
- * 2. it writes a request directory (`args`: its argv, a line each; `stdin`:
- *    what containerd wrote to it; `bundle`: its cwd; `home`: WASMTS_HOME) and a
- *    `done` FIFO in it, and writes the directory's path, a line, to the front;
- * 3. the daemon takes the request (renames `args` to `args.taken`, so that a
- *    request the wrapper gave up on is never run as well), runs the same
- *    `start` as the binary would, writes its output to `out` and its status to
- *    `done`: `0` (print `out`), `1` (`out` is the error), anything else (the
- *    daemon runs other code than this installation's: the wrapper runs Node).
+ * 2. it makes a reply FIFO `wasmts-start-<its pid>` beside the front (and, only
+ *    when containerd gave it any stdin, saves that as `<reply>.stdin`), and
+ *    writes one line to the front: the reply FIFO, its cwd (the bundle),
+ *    WASMTS_HOME, the stdin file or nothing, then its argv, separated by tabs;
+ * 3. the daemon takes the request (renames the reply FIFO to `<reply>.taken`,
+ *    so that a request the wrapper gave up on is never run as well), runs the
+ *    same `start` as the binary would, and answers one line on the reply FIFO:
+ *    `<status> <form> [text]`, status 0 or 1 (the text is then the error), form
+ *    `L` (print the text and a newline), `T` (the text alone) or `F` (the
+ *    output is in `<reply>.out`: it is binary or spans lines); or `stale` (the
+ *    daemon runs other code than this installation's): the wrapper runs Node.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,8 +31,16 @@ import { BINARY_NAME } from '../cli/version.js';
 import { DEFAULT_SOCKET_DIR } from '../cli/socket-address.js';
 import { ENTRY_SCRIPT } from './handoff.js';
 
-/** The front FIFO of a containerd's namespace; the `sh` wrapper computes the same name with sha256sum. */
+/** Longer front names are hashed (the `sh` wrapper hashes them with sha256sum). */
+const MAX_FRONT_NAME = 200;
+
+/**
+ * The front FIFO of a containerd's namespace: its address with `%` and `/`
+ * escaped, and the namespace; the `sh` wrapper computes the same name.
+ */
 export function frontPath(containerdAddress: string, namespace: string, socketDir = DEFAULT_SOCKET_DIR): string {
+  const name = `wasmts-front-${containerdAddress.replaceAll('%', '%25').replaceAll('/', '%2F')}@${namespace}`;
+  if (name.length <= MAX_FRONT_NAME) return path.join(socketDir, name);
   const key = createHash('sha256').update(`${containerdAddress}\n${namespace}`).digest('hex');
   return path.join(socketDir, `wasmts-front-${key}`);
 }
@@ -113,37 +124,49 @@ export class StartFront {
     this.reader.destroy();
   }
 
-  private async answer(dir: string): Promise<void> {
-    if (this.closed || !path.isAbsolute(dir) || path.dirname(dir) !== path.dirname(this.fifo)) return;
+  private async answer(line: string): Promise<void> {
+    const [reply = '', bundle = '', home = '', stdinFile = '', ...argv] = line.split('\t');
+    if (this.closed || !path.isAbsolute(reply) || path.dirname(reply) !== path.dirname(this.fifo)) return;
+    const taken = `${reply}.taken`;
     try {
-      renameSync(path.join(dir, 'args'), path.join(dir, 'args.taken'));
+      renameSync(reply, taken);
     } catch {
       return; // given up by the wrapper, or not a request
     }
-    let status: string;
+    let answer: string;
     try {
-      if (!this.sameInstallation(readFileSync(path.join(dir, 'home'), 'utf8'))) {
-        status = STALE;
+      if (!this.sameInstallation(home)) {
+        answer = STALE;
       } else {
-        const argv = readFileSync(path.join(dir, 'args.taken'), 'utf8').split('\n').slice(0, -1);
-        const bundle = readFileSync(path.join(dir, 'bundle'), 'utf8');
-        const stdin = readFileSync(path.join(dir, 'stdin'));
-        const answer = await this.run(argv, bundle, stdin);
-        writeFileSync(path.join(dir, 'out'), answer.output);
-        status = answer.failed ? '1' : '0';
-        this.logger.info({ bundle, failed: answer.failed }, 'start answered by the shared daemon');
+        const stdin = stdinFile === '' ? new Uint8Array(0) : readFileSync(stdinFile);
+        const result = await this.run(argv, bundle, stdin);
+        answer = this.reply(reply, result);
       }
     } catch (error) {
-      writeFileSync(path.join(dir, 'out'), `${BINARY_NAME} start: ${describeError(error)}\n`);
-      status = '1';
+      answer = this.reply(reply, { output: `${BINARY_NAME} start: ${describeError(error)}\n`, failed: true });
     }
+    if (stdinFile !== '') rmSync(stdinFile, { force: true });
     try {
-      const done = openSync(path.join(dir, 'done'), constants.O_WRONLY | constants.O_NONBLOCK);
-      writeSync(done, `${status}\n`);
-      closeSync(done);
+      const fd = openSync(taken, constants.O_WRONLY | constants.O_NONBLOCK);
+      // Both ends are open now: the name can go, and the wrapper has nothing to remove.
+      rmSync(taken, { force: true });
+      writeSync(fd, `${answer}\n`);
+      closeSync(fd);
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message, request: dir }, 'cannot answer a start request');
+      rmSync(taken, { force: true });
+      this.logger.warn({ err: (error as Error).message, request: reply }, 'cannot answer a start request');
     }
+  }
+
+  /** The answer line for a start's output: inline when it is one line of text, else in `<reply>.out`. */
+  private reply(reply: string, result: StartAnswer): string {
+    const status = result.failed ? '1' : '0';
+    if (typeof result.output === 'string') {
+      const body = result.output.endsWith('\n') ? result.output.slice(0, -1) : result.output;
+      if (!body.includes('\n')) return `${status} ${body === result.output ? 'T' : 'L'} ${body}`;
+    }
+    writeFileSync(`${reply}.out`, result.output);
+    return `${status} F`;
   }
 
   /** The wrapper belongs to the installation this daemon runs, unchanged since it booted. */
