@@ -97,7 +97,8 @@ export class TaskService {
         pid: init.pid,
       });
       this.watchExit(task, init);
-      init.log.info({ pid: init.pid, ...moduleFields(init) }, 'task created');
+      // Every line carries the daemon's own pid; the task's (its guest thread's) is taskPid.
+      init.log.info({ taskPid: init.pid, ...moduleFields(init) }, 'task created');
       return { pid: init.pid };
     } finally {
       this.creating.delete(id);

@@ -4,11 +4,9 @@
  * stays between tasks; a guest that needs its own network gets a daemon of its
  * own; and the shared daemon leaves with its containerd.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrivateContainerd } from '../support/containerd.js';
 import { IMAGES_DIR, REPO_ROOT } from '../support/fixtures.js';
@@ -18,6 +16,8 @@ import { NAMESPACE_GROUP } from '../../src/oci/bundle-spec.js';
 import { shimsOf } from '../support/rig-cleanup.js';
 import { TEST_IMAGES, uniqueId, useContainerd, WASMTS_RUNTIME } from '../support/rig.js';
 import { until } from '../support/until.js';
+import { isAlive } from '../support/processes.js';
+import { daemonOf, removeTask, waitForStatus } from '../support/tasks.js';
 
 const containerd = useContainerd();
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -26,32 +26,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function taskPid(id: string, namespace?: string): Promise<number> {
-  const out = await containerd.ctrOk(['task', 'ls'], namespace === undefined ? {} : { namespace });
-  for (const line of out.split('\n').slice(1)) {
-    const [taskId, pid] = line.trim().split(/\s+/);
-    if (taskId === id) return Number(pid);
-  }
-  throw new Error(`no task ${id}`);
-}
-
-/** The process a task's pid (a guest's thread) belongs to: its daemon. */
-async function daemonOf(id: string, namespace?: string): Promise<number> {
-  const status = await readFile(`/proc/${await taskPid(id, namespace)}/status`, 'utf8');
-  return Number(/^Tgid:\s+(\d+)/m.exec(status)?.[1]);
-}
-
 /** `ctr run -d` with extra flags, in the rig's namespace or another; removed after the test. */
 async function runDetached(prefix: string, image: string, flags: string[], args: string[] = [], namespace?: string): Promise<string> {
   const id = uniqueId(prefix);
   const opts = namespace === undefined ? {} : { namespace };
-  cleanups.push(async () => {
-    await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id], opts);
-    const running = async () => new RegExp(`^${id}\\s+\\d+\\s+RUNNING`, 'm').test((await containerd.ctr(['task', 'ls'], opts)).stdout);
-    for (let i = 0; i < 100 && (await running()); i++) await sleep(20);
-    await containerd.ctr(['task', 'delete', id], opts);
-    await containerd.ctr(['container', 'delete', id], opts);
-  });
+  cleanups.push(() => removeTask(containerd, id, namespace));
   await containerd.ctrOk(['run', '-d', ...flags, '--runtime', WASMTS_RUNTIME, image, id, ...args], opts);
   return id;
 }
@@ -60,15 +39,15 @@ describe("a namespace's shared daemon", () => {
   it('runs the containers of a namespace in one daemon, with a network namespace of their own or the host network, and another namespace in another', async () => {
     const plain = await runDetached('shared-plain', TEST_IMAGES.ticker.reference, []);
     const host = await runDetached('shared-host', TEST_IMAGES.ticker.reference, ['--net-host']);
-    const daemon = await daemonOf(plain);
-    expect(await daemonOf(host)).toBe(daemon);
+    const daemon = await daemonOf(containerd, plain);
+    expect(await daemonOf(containerd, host)).toBe(daemon);
     // It lives in the host's network: the guests import no socket call, so they reach no network at all.
     expect(await readlink(`/proc/${daemon}/ns/net`)).toBe(await readlink('/proc/self/ns/net'));
 
     const namespace = uniqueId('other-ns');
     await containerd.ctrOk(['images', 'import', '--all-platforms', path.join(IMAGES_DIR, `${TEST_IMAGES.ticker.name}.tar`)], { namespace });
     const elsewhere = await runDetached('shared-other', TEST_IMAGES.ticker.reference, [], [], namespace);
-    expect(await daemonOf(elsewhere, namespace)).not.toBe(daemon);
+    expect(await daemonOf(containerd, elsewhere, namespace)).not.toBe(daemon);
   });
 
   it("answers containerd's start itself while it lives: the wrapper needs no Node.js, unless it belongs to another installation", async () => {
@@ -105,15 +84,15 @@ describe("a namespace's shared daemon", () => {
 
   it('hands a guest that imports socket calls and asks for its own network to a daemon of its own, in a fresh network namespace, and passes kill and delete on', async () => {
     const ticker = await runDetached('beside-server', TEST_IMAGES.ticker.reference, []);
-    const shared = await daemonOf(ticker);
+    const shared = await daemonOf(containerd, ticker);
     const server = uniqueId('own-net');
     await containerd.ctrOk(['run', '-d', '--runtime', WASMTS_RUNTIME, TEST_IMAGES.httpServer.reference, server, '/http-server.wasm', '8080', '127.0.0.1']);
-    const own = await daemonOf(server);
+    const own = await daemonOf(containerd, server);
     expect(own).not.toBe(shared);
     expect(await readlink(`/proc/${own}/ns/net`)).not.toBe(await readlink('/proc/self/ns/net'));
 
     await containerd.ctrOk(['task', 'kill', '-s', 'SIGKILL', server]);
-    await until('the server to stop', async () => ((await containerd.ctrOk(['task', 'ls'])).match(new RegExp(`${server}\\s+\\d+\\s+STOPPED`)) ? true : undefined), 5_000);
+    await waitForStatus(containerd, server, 'STOPPED');
     await containerd.ctrOk(['task', 'delete', server]);
     await containerd.ctrOk(['container', 'delete', server]);
     // Its daemon had only that task; the shared one keeps running its own.
@@ -121,16 +100,6 @@ describe("a namespace's shared daemon", () => {
     expect(isAlive(shared)).toBe(true);
   });
 });
-
-/** Running, not a zombie (an orphaned daemon waits for an init that reaps it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('the shared daemon of a containerd that goes away', () => {
   it('leaves within seconds, with its front FIFO, and no shim is left to kill', async () => {

@@ -5,13 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { TEST_IMAGES, uniqueId, useContainerd, WASMTS_RUNTIME } from '../support/rig.js';
 import { captureEvents, taskRow, waitForStatus } from '../support/tasks.js';
+import { processOfThread } from '../support/processes.js';
 
 const containerd = useContainerd();
-
-async function daemonOf(taskPid: number): Promise<number> {
-  const status = await readFile(`/proc/${taskPid}/status`, 'utf8');
-  return Number(/^Tgid:\s+(\d+)$/m.exec(status)?.[1]);
-}
 
 function bundleOf(id: string): string {
   return path.join(containerd.info.state, 'io.containerd.runtime.v2.task', containerd.namespace, id);
@@ -31,7 +27,7 @@ describe('a shim daemon killed with SIGKILL', () => {
       await waitForStatus(containerd, id, 'RUNNING');
     }
     const pids = await Promise.all(ids.map(async (id) => (await taskRow(containerd, id))!.pid));
-    const daemons = await Promise.all(pids.map(daemonOf));
+    const daemons = pids.map(processOfThread);
     expect(daemons[0]).toBe(daemons[1]);
     const socket = (await readFile(path.join(bundleOf(ids[0]!), 'address'), 'utf8')).trim().replace(/^unix:\/\//, '');
     expect(existsSync(socket)).toBe(true);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerdInfo } from './containerd.js';
 import { runCommand } from './run-command.js';
+import { isAlive } from './processes.js';
 import { socketPath } from '../../src/shim/cli/socket-address.js';
 import { NAMESPACE_GROUP } from '../../src/oci/bundle-spec.js';
 
@@ -91,15 +92,6 @@ function shimSocketPath(address: string, args: readonly string[]): string | unde
 
 async function listPids(): Promise<number[]> {
   return (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Unmounts every mount at or below `dir`, deepest first, repeating for stacked mounts. */

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CtrClient } from './containerd.js';
+import { processOfThread } from './processes.js';
 
 export interface TaskRow {
   id: string;
@@ -14,8 +15,9 @@ export interface TaskRow {
   status: string;
 }
 
-export async function taskRow(containerd: CtrClient, id: string): Promise<TaskRow | undefined> {
-  const out = await containerd.ctrOk(['task', 'ls']);
+/** The task's row of `ctr task ls`, in the client's namespace or `namespace`. */
+export async function taskRow(containerd: CtrClient, id: string, namespace?: string): Promise<TaskRow | undefined> {
+  const out = await containerd.ctrOk(['task', 'ls'], namespace === undefined ? {} : { namespace });
   for (const line of out.split('\n').slice(1)) {
     const [taskId, pid, status] = line.trim().split(/\s+/);
     if (taskId === id) return { id: taskId, pid: Number(pid), status: status ?? '' };
@@ -23,10 +25,10 @@ export async function taskRow(containerd: CtrClient, id: string): Promise<TaskRo
   return undefined;
 }
 
-export async function waitForStatus(containerd: CtrClient, id: string, status: string, timeoutMs = 5_000): Promise<void> {
+export async function waitForStatus(containerd: CtrClient, id: string, status: string, timeoutMs = 5_000, namespace?: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const row = await taskRow(containerd, id);
+    const row = await taskRow(containerd, id, namespace);
     if (row?.status === status) return;
     if (performance.now() > deadline) throw new Error(`task ${id} is ${row?.status ?? 'gone'}, not ${status}`);
     await sleep(20);
@@ -44,16 +46,24 @@ export async function waitForFile(file: string, predicate: (text: string) => boo
   }
 }
 
+/** The daemon (host process) that serves a running task: the process its guest's thread belongs to. */
+export async function daemonOf(containerd: CtrClient, id: string, namespace?: string): Promise<number> {
+  const row = await taskRow(containerd, id, namespace);
+  if (row === undefined) throw new Error(`no task ${id}`);
+  return processOfThread(row.pid);
+}
+
 /** Kills (SIGKILL), deletes and removes a container, ignoring what is already gone. */
-export async function removeTask(containerd: CtrClient, id: string): Promise<void> {
-  await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
-  for (let i = 0; i < 50; i++) {
-    const row = await taskRow(containerd, id);
+export async function removeTask(containerd: CtrClient, id: string, namespace?: string): Promise<void> {
+  const opts = namespace === undefined ? {} : { namespace };
+  await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id], opts);
+  for (let i = 0; i < 100; i++) {
+    const row = await taskRow(containerd, id, namespace);
     if (row === undefined || row.status === 'STOPPED') break;
     await sleep(20);
   }
-  await containerd.ctr(['task', 'delete', id]);
-  await containerd.ctr(['container', 'delete', id]);
+  await containerd.ctr(['task', 'delete', id], opts);
+  await containerd.ctr(['container', 'delete', id], opts);
 }
 
 export interface SeenEvent {

@@ -7,9 +7,11 @@
  * The entry is keyed by containerd's address and checked against the pid and
  * start time of `start`'s parent, which is containerd itself (the sh wrapper
  * execs Node): a restarted or upgraded containerd never matches a stale entry.
+ * Writing an entry removes those of containerd processes that have ended, so
+ * the directory holds one entry per live containerd, not one per address ever seen.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerdVersion, VersionQuery } from './containerd-version.js';
 
@@ -43,8 +45,10 @@ export function processStartTime(pid: number, procDir = '/proc'): string | undef
   return fields[22 - 3];
 }
 
+const ENTRY_PREFIX = 'wasmts-containerd-';
+
 export function cacheFile(dir: string, address: string): string {
-  return path.join(dir, `wasmts-containerd-${createHash('sha256').update(address).digest('hex').slice(0, 32)}`);
+  return path.join(dir, `${ENTRY_PREFIX}${createHash('sha256').update(address).digest('hex').slice(0, 32)}`);
 }
 
 /** `load` supplies the real query; it is loaded only when the cache cannot answer. */
@@ -58,7 +62,10 @@ export function cachedVersionQuery(load: () => Promise<VersionQuery>, options: V
       return { version: cached.version, revision: cached.revision };
     }
     const answer: ContainerdVersion = await (await load())(address, timeoutMs);
-    if (startTime !== undefined) writeEntry(file, { address, pid, startTime, ...answer });
+    if (startTime !== undefined) {
+      removeEndedEntries(options.dir, options.procDir);
+      writeEntry(file, { address, pid, startTime, ...answer });
+    }
     return answer;
   };
 }
@@ -72,6 +79,22 @@ function readEntry(file: string): Entry | undefined {
     return { address, pid, startTime, version, revision };
   } catch {
     return undefined;
+  }
+}
+
+/** Removes the entries whose containerd process has ended (or that cannot be read). */
+function removeEndedEntries(dir: string, procDir?: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.startsWith(ENTRY_PREFIX) && !name.endsWith('.tmp'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const entry = readEntry(file);
+    if (entry !== undefined && processStartTime(entry.pid, procDir) === entry.startTime) continue;
+    rmSync(file, { force: true });
   }
 }
 

@@ -10,11 +10,11 @@
  * heavy imports: `start` loads this for every container.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 
 import type { NetworkNamespace } from '../../oci/bundle-spec.js';
 import { Env } from './environment.js';
+import { findHostTool } from './host-tools.js';
 
 export type { NetworkNamespace };
 
@@ -26,14 +26,10 @@ export function requireNetworkNamespace(ns: NetworkNamespace): NetworkNamespace 
   return ns;
 }
 
-const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-/** containerd hands shims a minimal PATH; look in the usual places for the tools. */
+/** A host tool the namespace needs, or an error that says which package has it. */
 function tool(name: string, pkg: string, why: string): string {
-  for (const dir of SEARCH_PATH) {
-    const candidate = path.join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
+  const found = findHostTool(name, process.env.PATH);
+  if (found !== undefined) return found;
   throw new FailedPreconditionError(`${why}, which needs \`${name}\` (Debian package ${pkg}); install it or run with --net-host`);
 }
 

@@ -12,18 +12,19 @@
  *   daemon of its own (a spare waiting in a fresh namespace, or a cold one).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FailedPreconditionError, UnavailableError } from '../../errors.js';
 import { containerd } from '../../generated/index.js';
 import type { Logger } from '../../task/collaborators.js';
 import { TtrpcClient } from '../../ttrpc/index.js';
-import { ENTRY_SCRIPT, RUNC_ADDRESS_FILE } from '../daemon/handoff.js';
+import { ENTRY_SCRIPT } from '../../layout.js';
+import { RUNC_ADDRESS_FILE } from '../daemon/handoff.js';
+import { findHostTool } from '../daemon/host-tools.js';
 import { Env } from '../daemon/environment.js';
 
 const RUNC_SHIM = 'containerd-shim-runc-v2';
 
-const SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin'];
 const START_TIMEOUT_MS = 30_000;
 
 export interface ShimDelegatesOptions {
@@ -142,11 +143,11 @@ export class ShimDelegates {
   /** Runs the shim's `start` in the bundle, as containerd would, and returns the address it prints. */
   private startShim(kind: DelegateKind, id: string, bundle: string): Promise<string> {
     const env: NodeJS.ProcessEnv = { ...(this.options.env ?? process.env), TTRPC_ADDRESS: this.options.ttrpcAddress };
-    const flags = ['-namespace', this.options.namespace, '-address', this.options.address, '-publish-binary', findOnPath('containerd', env.PATH) ?? 'containerd', '-id', id, 'start'];
+    const flags = ['-namespace', this.options.namespace, '-address', this.options.address, '-publish-binary', findHostTool('containerd', env.PATH) ?? 'containerd', '-id', id, 'start'];
     let binary: string | undefined;
     let args: string[];
     if (kind === 'runc') {
-      binary = findOnPath(RUNC_SHIM, env.PATH);
+      binary = findHostTool(RUNC_SHIM, env.PATH);
       args = flags;
       if (binary === undefined) {
         return Promise.reject(new FailedPreconditionError(`task ${id} runs a Linux program, for which wasmts needs containerd's ${RUNC_SHIM}; it is not on the PATH`));
@@ -179,10 +180,3 @@ export class ShimDelegates {
   }
 }
 
-function findOnPath(name: string, pathVariable: string | undefined): string | undefined {
-  for (const dir of [...(pathVariable ?? '').split(':').filter((d) => d !== ''), ...SEARCH_PATH]) {
-    const candidate = path.join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}

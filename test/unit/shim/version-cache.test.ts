@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -55,6 +55,22 @@ describe('cachedVersionQuery', () => {
     await fakeProcess(77, 2000);
     expect((await cachedVersionQuery(async () => query, { dir, containerdPid: 77, procDir: proc })(ADDRESS, 100)).version).toBe('2.1.9');
     expect(query).toHaveBeenCalledTimes(3);
+  });
+
+  it("removes the entries of containerd processes that have ended when it writes one, keeping live ones", async () => {
+    await fakeProcess(42, 1000);
+    await fakeProcess(43, 1000);
+    const query = async () => ({ version: '1.6.20', revision: '' });
+    for (const [pid, address] of [[42, '/run/a.sock'], [43, '/run/b.sock']] as const) {
+      await cachedVersionQuery(async () => query, { dir, containerdPid: pid, procDir: proc })(address, 100);
+    }
+    await rm(path.join(proc, '42'), { recursive: true }); // containerd a ended
+    await writeFile(path.join(dir, 'wasmts-containerd-garbage'), 'not json');
+    await writeFile(path.join(dir, 'unrelated'), 'kept');
+    await fakeProcess(44, 3000);
+    await cachedVersionQuery(async () => query, { dir, containerdPid: 44, procDir: proc })('/run/c.sock', 100);
+    const names = (await readdir(dir)).filter((name) => name !== 'proc').sort();
+    expect(names).toEqual([cacheFile(dir, '/run/b.sock'), cacheFile(dir, '/run/c.sock'), path.join(dir, 'unrelated')].map((f) => path.basename(f)).sort());
   });
 
   it('does not remember a failed question', async () => {
