@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from './worker-protocol.js';
+import { GUEST_WORKER_BUNDLE } from '../layout.js';
 
 export interface BootedWorker {
   worker: Worker;
@@ -8,7 +9,7 @@ export interface BootedWorker {
   tid: number;
 }
 
-const WORKER_ENTRY = new URL('./worker-main.js', import.meta.url);
+const WORKER_ENTRY = GUEST_WORKER_BUNDLE;
 
 /**
  * The stack a guest's wasm runs on. Under JSPI it runs on a secondary stack of

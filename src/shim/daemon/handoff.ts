@@ -5,15 +5,13 @@
 import { createHash } from 'node:crypto';
 import { constants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ENTRY_SCRIPT } from '../../layout.js';
 import { DEFAULT_SOCKET_DIR } from '../cli/socket-address.js';
 import { Env } from './environment.js';
 
 /** File descriptor number a cold-started daemon finds its listening socket on. */
 export const LISTEN_FD = 3;
 
-/** The compiled entry script (dist/main.js) that `start` re-runs as a daemon. */
-export const ENTRY_SCRIPT = fileURLToPath(new URL('../../main.js', import.meta.url));
 
 /** The one description of a group's daemon: what it serves, for which containerd. */
 export interface GroupSpec {

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { WorkerPool } from '../../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import { claimSocket, isServing } from './group-socket.js';
-import { type ClaimReply, type ClaimRequest, ENTRY_SCRIPT, openBundleLog, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
+import { ENTRY_SCRIPT } from '../../layout.js';
+import { type ClaimReply, type ClaimRequest, openBundleLog, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
 import { daemonLaunch } from './network-namespace.js';
 import { Env } from './environment.js';
 

@@ -29,7 +29,7 @@ import type { Logger } from '../../task/collaborators.js';
 import { parseFlags } from '../cli/flags.js';
 import { BINARY_NAME } from '../cli/version.js';
 import { DEFAULT_SOCKET_DIR } from '../cli/socket-address.js';
-import { ENTRY_SCRIPT } from './handoff.js';
+import { ENTRY_SCRIPT } from '../../layout.js';
 
 /** Longer front names are hashed (the `sh` wrapper hashes them with sha256sum). */
 const MAX_FRONT_NAME = 200;
