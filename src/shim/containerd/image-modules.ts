@@ -10,7 +10,7 @@ import { InvalidArgumentError, WasmtsError } from '../../errors.js';
 import { containerd } from '../../generated/index.js';
 import type { ImageModule, ImageModuleSource } from '../../oci/container.js';
 import { type BlobDescriptor, chooseManifest, isWasmArtifact, moduleLayer, parseImageTarget } from '../../oci/wasm-artifact.js';
-import { GrpcClient } from './grpc-client.js';
+import type { GrpcClient } from './grpc-client.js';
 
 const GET_CONTAINER = '/containerd.services.containers.v1.Containers/Get';
 const GET_IMAGE = '/containerd.services.images.v1.Images/Get';
@@ -43,6 +43,9 @@ export class ContainerdImageModules implements ImageModuleSource {
   }
 
   async moduleOf(containerId: string): Promise<ImageModule | undefined> {
+    // Loaded on first use: Node's HTTP/2 client costs a daemon's boot about 20 ms, and most
+    // containers' modules are in their rootfs.
+    const { GrpcClient } = await import('./grpc-client.js');
     const client = new GrpcClient({ socketFile: this.options.socketFile, namespace: this.options.namespace });
     try {
       const image = await this.imageOf(client, containerId);
