@@ -8,20 +8,25 @@
  * Memory is the sum of the shim processes' RSS, plus, for runc, the container
  * processes themselves (busybox sleep), since a wasm guest lives inside its shim.
  *
- *   scripts/bench-density [--containers N] [--skip-daemon-each]
+ *   scripts/bench-density [--containers N] [--skip-daemon-each] [--settle SECONDS]
+ *
+ * Memory is read SECONDS (35) after the last container started: past the 30 s after
+ * which a daemon lets its waiting guest workers go, the steady state of a node.
  *
  * --skip-daemon-each leaves out the first (a daemon per container is ~100 MiB each).
  */
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildImage } from '../../tools/image/image-builder.ts';
 import { PrivateContainerd } from '../../test/support/containerd.ts';
 import { ensureFixtures, fixturePath, IMAGES_DIR } from '../../test/support/fixtures.ts';
+import { mib, rssOf } from './process-memory.ts';
 
-const { values } = parseArgs({ options: { containers: { type: 'string', default: '10' }, 'skip-daemon-each': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { containers: { type: 'string', default: '10' }, settle: { type: 'string', default: '35' }, 'skip-daemon-each': { type: 'boolean', default: false } } });
 const count = Math.max(2, Number(values.containers));
+const settleSeconds = Number(values.settle);
 
 const WASM_IMAGE = 'docker.io/wasmts/bench-ticker:latest';
 const LINUX_IMAGE = 'docker.io/wasmts/bench-sleep:latest';
@@ -47,29 +52,6 @@ async function writeImages(): Promise<{ wasm: string; linux: string }> {
   return { wasm, linux };
 }
 
-/** RSS in KiB of every process whose command line contains all of `needles`. */
-async function rssOf(...needles: string[]): Promise<{ processes: number; kib: number }> {
-  let processes = 0;
-  let kib = 0;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      if (!needles.every((n) => cmdline.includes(n))) continue;
-      const status = await readFile(`/proc/${entry}/status`, 'utf8');
-      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-      if (rss === null) continue;
-      processes++;
-      kib += Number(rss[1]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return { processes, kib };
-}
-
-const mib = (kib: number) => (kib / 1024).toFixed(1);
-
 async function main(): Promise<void> {
   const images = await writeImages();
   const containerd = await PrivateContainerd.start({ namespace: 'wasmts-bench', env: { WASMTS_SPARE: '0' } });
@@ -88,7 +70,7 @@ async function main(): Promise<void> {
         const annotation = s.ownGroup ? ['--annotation', `io.containerd.wasmts.v1.group=own-${id}`] : [];
         await containerd.ctrOk(['run', '-d', ...annotation, '--runtime', s.runtime, s.image, id], { timeoutMs: 30_000 });
       }
-      await sleep(2_000); // settled: guests asleep, heaps grown
+      await sleep(settleSeconds * 1000); // settled: guests asleep, heaps grown, start-up spares gone
       const shims =
         s.runtime === 'io.containerd.runc.v2'
           ? await rssOf('containerd-shim-runc-v2', containerd.address)
@@ -108,7 +90,7 @@ async function main(): Promise<void> {
     await containerd.stop();
   }
   const runc = rows[rows.length - 1]!;
-  console.log(`memory of ${count} running containers, ctr run -d defaults (RSS of shim processes, and of runc's container processes):`);
+  console.log(`memory of ${count} running containers, ctr run -d defaults, ${settleSeconds} s after the last started (RSS of shim processes, and of runc's container processes):`);
   for (const row of rows) {
     console.log(
       `  ${row.name.padEnd(32)} ${mib(row.kib).padStart(7)} MiB in ${row.processes} processes, ` +

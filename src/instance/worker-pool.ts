@@ -75,21 +75,46 @@ export function bootWorker(entry: URL = WORKER_ENTRY): Promise<BootedWorker> {
 const MAX_IDLE = 2;
 
 /**
+ * How long waiting workers are kept once no guest has taken or given back one.
+ * Containers come in bursts (a pod's, a deployment's); between bursts a waiting
+ * worker is an isolate's memory (about 15 MiB) for nothing, per daemon.
+ */
+export const WORKER_IDLE_MS = 30_000;
+
+/**
  * Keeps `spares` workers booted so that Create never waits for a thread and
  * an isolate to boot (about 20-35 ms each, measured on this kind of machine).
+ * Given an idle period (setIdlePeriod), the waiting workers end once that long
+ * passed without a take or a give, and the next take boots its worker (and the
+ * spares) again; without one (a spare daemon's pool, waiting to be claimed) they stay.
  */
 export class WorkerPool {
   private readonly ready: Promise<BootedWorker>[] = [];
   private closed = false;
+  /** Set while idle: the waiting workers were let go and are not replaced until the next take. */
+  private dormant = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   private spares: number;
   /** The worker's entry script: worker-main, compiled (tests load it from source through a small wrapper). */
   private readonly entry: URL;
+  private idleMs = Number.POSITIVE_INFINITY;
 
   constructor(spares = 1, entry: URL = WORKER_ENTRY) {
     this.spares = spares;
     this.entry = entry;
     this.refill();
+  }
+
+  /** Lets the waiting workers go after `idleMs` without a take or a give (from now on). */
+  setIdlePeriod(idleMs: number): void {
+    this.idleMs = idleMs;
+    this.touch();
+  }
+
+  /** How many workers wait (booted or booting). */
+  get waiting(): number {
+    return this.ready.length;
   }
 
   /**
@@ -104,6 +129,19 @@ export class WorkerPool {
   }
 
   async take(): Promise<BootedWorker> {
+    this.dormant = false;
+    this.touch();
+    try {
+      return await this.nextLive();
+    } finally {
+      // The idle period runs from when the guest got its worker (a boot can be slow).
+      this.dormant = false;
+      this.refill();
+      this.touch();
+    }
+  }
+
+  private async nextLive(): Promise<BootedWorker> {
     for (;;) {
       const next = this.ready.shift() ?? bootWorker(this.entry);
       this.refill();
@@ -124,6 +162,7 @@ export class WorkerPool {
    * MAX_IDLE wait, the rest end (each costs the memory of an isolate).
    */
   give(booted: BootedWorker): void {
+    this.touch();
     if (this.closed || this.ready.length >= MAX_IDLE) {
       void booted.worker.terminate();
       return;
@@ -135,12 +174,28 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const spares = this.ready.splice(0);
-    await Promise.all(spares.map(async (p) => (await p.catch(() => undefined))?.worker.terminate()));
+    clearTimeout(this.idleTimer);
+    await this.letWaitingGo();
+  }
+
+  /** Restarts the idle period: a guest came or went. */
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    if (this.closed || !Number.isFinite(this.idleMs)) return;
+    this.idleTimer = setTimeout(() => {
+      this.dormant = true;
+      void this.letWaitingGo();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private async letWaitingGo(): Promise<void> {
+    const waiting = this.ready.splice(0);
+    await Promise.all(waiting.map(async (p) => (await p.catch(() => undefined))?.worker.terminate()));
   }
 
   private refill(): void {
-    while (!this.closed && this.ready.length < this.spares) {
+    while (!this.closed && !this.dormant && this.ready.length < this.spares) {
       const booting = bootWorker(this.entry);
       booting.catch(() => {}); // surfaced by take()
       this.ready.push(booting);

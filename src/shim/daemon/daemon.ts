@@ -2,7 +2,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type net from 'node:net';
 import { WorkerEngine } from '../../instance/worker-engine.js';
-import type { WorkerPool } from '../../instance/worker-pool.js';
+import { WORKER_IDLE_MS, type WorkerPool } from '../../instance/worker-pool.js';
 import { DEFAULT_MODULE_CACHE_BYTES, ModuleCache } from '../../instance/module-cache.js';
 import { Env } from './environment.js';
 import { CgroupPlacement } from './cgroup-placement.js';
@@ -35,6 +35,7 @@ export interface GroupConfig extends GroupSpec {
  */
 export function serveGroup(config: GroupConfig, listener: net.Server, pool: WorkerPool): void {
   pool.setSpares(config.sharedGroup ? 1 : 0);
+  pool.setIdlePeriod(WORKER_IDLE_MS);
   const destination = new FifoLogDestination(config.logFd);
   const logger = createLogger(destination, { debug: config.debug, namespace: config.namespace });
   const events = new EventPublisher({ address: config.ttrpcAddress, namespace: config.namespace, logger });
