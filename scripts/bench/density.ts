@@ -5,8 +5,11 @@
  * wasmts is measured twice: a daemon per container (each in a group of its
  * own, as before namespaces shared a daemon), and ctr's defaults, where the
  * namespace's shared daemon runs them all.
- * Memory is the sum of the shim processes' RSS, plus, for runc, the container
- * processes themselves (busybox sleep), since a wasm guest lives inside its shim.
+ * Memory is that of the shim processes, plus, for runc, the container processes
+ * themselves (busybox sleep), since a wasm guest lives inside its shim: their RSS
+ * summed (which counts shared pages, such as node's or the runc shim's program
+ * text, once per process) and their PSS (a shared page divided among its sharers:
+ * what they cost the node).
  *
  *   scripts/bench-density [--containers N] [--skip-daemon-each] [--settle SECONDS]
  *
@@ -22,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildImage } from '../../tools/image/image-builder.ts';
 import { PrivateContainerd } from '../../test/support/containerd.ts';
 import { ensureFixtures, fixturePath, IMAGES_DIR } from '../../test/support/fixtures.ts';
-import { mib, rssOf } from './process-memory.ts';
+import { memoryLine, type ProcessMemory, rssOf, sum } from './process-memory.ts';
 
 const { values } = parseArgs({ options: { containers: { type: 'string', default: '10' }, settle: { type: 'string', default: '35' }, 'skip-daemon-each': { type: 'boolean', default: false } } });
 const count = Math.max(2, Number(values.containers));
@@ -55,7 +58,7 @@ async function writeImages(): Promise<{ wasm: string; linux: string }> {
 async function main(): Promise<void> {
   const images = await writeImages();
   const containerd = await PrivateContainerd.start({ namespace: 'wasmts-bench', env: { WASMTS_SPARE: '0' } });
-  const rows: { name: string; processes: number; kib: number }[] = [];
+  const rows: { name: string; memory: ProcessMemory }[] = [];
   try {
     await containerd.importImage(images.wasm);
     await containerd.importImage(images.linux);
@@ -75,8 +78,8 @@ async function main(): Promise<void> {
         s.runtime === 'io.containerd.runc.v2'
           ? await rssOf('containerd-shim-runc-v2', containerd.address)
           : await rssOf('dist/main.js', containerd.address);
-      const guests = s.runtime === 'io.containerd.runc.v2' ? await rssOf('busybox', 'sleep', '3600') : { processes: 0, kib: 0 };
-      rows.push({ name: s.name, processes: shims.processes + guests.processes, kib: shims.kib + guests.kib });
+      const guests = s.runtime === 'io.containerd.runc.v2' ? await rssOf('busybox', 'sleep', '3600') : sum();
+      rows.push({ name: s.name, memory: sum(shims, guests) });
       for (const id of ids) {
         await containerd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
       }
@@ -90,13 +93,8 @@ async function main(): Promise<void> {
     await containerd.stop();
   }
   const runc = rows[rows.length - 1]!;
-  console.log(`memory of ${count} running containers, ctr run -d defaults, ${settleSeconds} s after the last started (RSS of shim processes, and of runc's container processes):`);
-  for (const row of rows) {
-    console.log(
-      `  ${row.name.padEnd(32)} ${mib(row.kib).padStart(7)} MiB in ${row.processes} processes, ` +
-        `${mib(row.kib / count)} MiB per container, ratio to runc ${(row.kib / runc.kib).toFixed(2)}`,
-    );
-  }
+  console.log(`memory of ${count} running containers, ctr run -d defaults, ${settleSeconds} s after the last started (shim processes, and runc's container processes):`);
+  for (const row of rows) console.log(memoryLine(row.name, row.memory, runc.memory, count, 'container'));
 }
 
 await main();

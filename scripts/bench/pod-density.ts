@@ -3,9 +3,11 @@
  * CRI, as kubelet runs them (a pod cgroup each, a pod network from a stand-in
  * CNI plugin): the runtime handler wasmts (a ticking wasm guest) against runc
  * (busybox sleep, a static pause as the sandbox), in the same run.
- * Memory is the RSS of every process the pods cost: for wasmts its daemons (a
+ * Memory is that of every process the pods cost: for wasmts its daemons (a
  * pod's daemon each, plus the namespace's shared one that answers `start`), for
- * runc the shims, the pause processes and the containers' processes.
+ * runc the shims, the pause processes and the containers' processes; RSS summed
+ * (shared pages, such as node's program text, once per process) and PSS (a
+ * shared page divided among its sharers: what they cost the node).
  *
  *   scripts/bench-pod-density [--pods N] [--settle SECONDS]
  *
@@ -23,7 +25,7 @@ import { CriClient } from '../../test/support/cri-client.ts';
 import { writeFakeCni } from '../../test/support/fake-cni.ts';
 import { ensureFixtures, fixturePath } from '../../test/support/fixtures.ts';
 import { makePodCgroup, podCgroups, removePodCgroup } from '../../test/support/pod-cgroup.ts';
-import { mib, type ProcessMemory, rssOf, sum } from './process-memory.ts';
+import { memoryLine, type ProcessMemory, rssOf, sum } from './process-memory.ts';
 
 const { values } = parseArgs({ options: { pods: { type: 'string', default: '10' }, settle: { type: 'string', default: '35' } } });
 const count = Math.max(2, Number(values.pods));
@@ -100,12 +102,7 @@ async function main(): Promise<void> {
   }
   const runc = rows[rows.length - 1]!.memory;
   console.log(`memory of ${count} running one-container pods through CRI (containerd 1.6, pod network, a pod cgroup each), ${settleSeconds} s after the last started:`);
-  for (const { name, memory } of rows) {
-    console.log(
-      `  ${name.padEnd(20)} ${mib(memory.kib).padStart(7)} MiB in ${memory.processes} processes, ` +
-        `${mib(memory.kib / count)} MiB per pod, ratio to runc ${(memory.kib / runc.kib).toFixed(2)}`,
-    );
-  }
+  for (const { name, memory } of rows) console.log(memoryLine(name, memory, runc, count, 'pod'));
 }
 
 await main();
