@@ -96,7 +96,7 @@ export class WorkerPool {
   private idleTimer: NodeJS.Timeout | undefined;
 
   private spares: number;
-  /** The worker's entry script: worker-main, compiled (tests load it from source through a small wrapper). */
+  /** The worker's entry script: the guest worker bundle (tests load worker-main from source through a small wrapper). */
   private readonly entry: URL;
   private idleMs = Number.POSITIVE_INFINITY;
 

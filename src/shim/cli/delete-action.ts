@@ -11,6 +11,8 @@ import { isPodSandbox, readStartSpec, SANDBOX_ID_ANNOTATION } from '../../oci/bu
 /** What containerd reports for a task cleaned up this way: killed (128+SIGKILL), as runc's shim does. */
 const CLEANUP_EXIT_STATUS = ExitStatus.UNKNOWN_AFTER_CRASH;
 const CLEANUP_CALL_TIMEOUT_MS = 1_500;
+/** How long a killed task may take to be reaped before its Delete (SIGKILL: normally milliseconds). */
+const CLEANUP_WAIT_TIMEOUT_MS = 3_000;
 
 /**
  * If the group's daemon is still alive and holds the task (containerd lost
@@ -60,11 +62,14 @@ async function endServedTask(socketFile: string, id: string): Promise<number | u
       service = 'containerd.task.v3.Task';
       await client.call(service, 'Kill', kill, options).catch(() => undefined);
     }
-    const deleted = await client.call(service, 'Delete', v2.DeleteRequest.encode({ id }).finish(), options);
+    // Kill only signals: a shim refuses to delete a task whose process it has not reaped yet
+    // (runc's: "cannot delete running task"), so wait for the exit first.
+    await client.call(service, 'Wait', v2.WaitRequest.encode({ id }).finish(), { timeoutMs: CLEANUP_WAIT_TIMEOUT_MS }).catch(() => undefined);
+    const deleted = await client.call(service, 'Delete', v2.DeleteRequest.encode({ id }).finish(), options).catch((error: unknown) => error);
     // As containerd does after a Delete: a shim serving no task then exits. This is also how the
     // runc shim of a pod's Linux container (its address is in the bundle) goes when the pod's daemon died.
     await client.call(service, 'Shutdown', v2.ShutdownRequest.encode({ id }).finish(), options).catch(() => undefined);
-    return v2.DeleteResponse.decode(deleted).pid;
+    return deleted instanceof Uint8Array ? v2.DeleteResponse.decode(deleted).pid : 0;
   } catch {
     return 0;
   } finally {
