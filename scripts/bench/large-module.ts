@@ -3,7 +3,9 @@
  * shell answering one query (`select 1+1`), on private containerds, in one run:
  *
  * - runc: the same shell built natively (static), io.containerd.runc.v2;
- * - wasmts, a daemon per container (ctr's default): every start compiles;
+ * - wasmts, a daemon per container (a group of its own): every start compiles;
+ * - wasmts with ctr's defaults: the namespace's shared daemon, which keeps
+ *   compiled modules between containers as a group's daemon does;
  * - wasmts, one daemon group (a running task keeps its daemon): the first
  *   start compiles, every later one takes the compiled module from the cache;
  *   with WASMTS_MODULE_CACHE_MB=0 (no cache, as before it existed) each compiles;
@@ -102,7 +104,8 @@ async function phase(label: string, env: Record<string, string>, tars: string[],
     const grouped = (group: string) => ['--annotation', `${GROUP_ANNOTATION}=${group}`];
     const cases: Case[] = [
       { name: 'runc, native sqlite3', args: (id) => ['--runtime', 'io.containerd.runc.v2', LINUX_IMAGE, id, '/sqlite3', ':memory:', ...QUERY], warmup: 1 },
-      { name: 'wasmts, a daemon each (first start)', args: (id) => ['--runtime', WASMTS, WASM_IMAGE, id, '/sqlite3.wasm', ':memory:', ...QUERY], warmup: 1 },
+      { name: 'wasmts, a daemon each (first start)', args: (id) => [...grouped(id), '--runtime', WASMTS, WASM_IMAGE, id, '/sqlite3.wasm', ':memory:', ...QUERY], warmup: 1 },
+      { name: 'wasmts, ctr defaults (shared daemon)', args: (id) => ['--runtime', WASMTS, WASM_IMAGE, id, '/sqlite3.wasm', ':memory:', ...QUERY], warmup: 1 },
     ];
     for (const c of cases) results.set(c.name, await measure(containerd, c, runs));
     const group = `g${process.pid}`;
