@@ -3,14 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 import { TEST_IMAGES, uniqueId, useContainerd, WASMTS_RUNTIME } from '../support/rig.js';
 import { removeTask, waitForStatus } from '../support/tasks.js';
+import { processOfThread } from '../support/processes.js';
 
 const containerd = useContainerd();
-
-/** The process (thread group) a host thread id belongs to, from /proc/<tid>/status. */
-async function threadGroupOf(tid: number): Promise<number> {
-  const status = await readFile(`/proc/${tid}/status`, 'utf8');
-  return Number(/^Tgid:\s+(\d+)$/m.exec(status)?.[1]);
-}
 
 describe('ctr task ps', () => {
   const id = uniqueId('ps');
@@ -31,7 +26,7 @@ describe('ctr task ps', () => {
     const pids = rows.map((row) => Number(row.trim().split(/\s+/)[0]));
     expect(rows.find((row) => row.includes('sidecar'))).toBeDefined();
     expect(new Set(pids).size).toBe(2);
-    const daemons = await Promise.all(pids.map(threadGroupOf));
+    const daemons = pids.map(processOfThread);
     expect(daemons[0]).toBe(daemons[1]);
     const daemon = daemons[0]!;
     expect(daemon).not.toBe(pids[0]);
@@ -45,7 +40,7 @@ describe('ctr task ps', () => {
   it('shows the same pids as threads (LWP) of the daemon in ps -eLf', async () => {
     const rows = (await containerd.ctrOk(['task', 'ps', id])).trim().split('\n').slice(1);
     const pids = rows.map((row) => Number(row.trim().split(/\s+/)[0]));
-    const daemon = await threadGroupOf(pids[0]!);
+    const daemon = processOfThread(pids[0]!);
     const ps = await runCommand('ps', ['-eLf']);
     const lwps = ps.stdout
       .split('\n')
