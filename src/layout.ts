@@ -20,3 +20,6 @@ export const PACKAGE_JSON = fileURLToPath(new URL('../package.json', DIST));
 
 /** V8's compiled code for the scripts above, kept across runs. */
 export const COMPILE_CACHE_DIR = fileURLToPath(new URL('../.compile-cache', DIST));
+
+/** The addon with which a warm daemon enters a pod's network namespace (scripts/build-native.mjs); absent when nothing could compile it. */
+export const NETNS_ADDON = fileURLToPath(new URL('wasmts-netns.node', DIST));

@@ -4,14 +4,20 @@
  * with the runtime handler wasmts (hello.wasm) and runc (busybox echo; a static
  * pause as the sandbox), on the host's network and on a pod network, on one
  * private containerd 1.6 in one run (see pod-rig.ts). Prints both and the ratios.
+ * Each pod starts on a settled node: `--settle` seconds after the previous pod
+ * went (for either runtime), so that what a start leaves to do in the background
+ * (wasmts boots the next warm spare daemon a second after it placed one in a pod)
+ * is done, as between pods that kubelet starts one at a time.
  *
- *   scripts/bench-pod-start [--runs N]
+ *   scripts/bench-pod-start [--runs N] [--settle S]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { HOST_NETWORK, PodRig, POD_NETWORK } from './pod-rig.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, settle: { type: 'string', default: '2' } } });
 const runs = Math.max(5, Number(values.runs));
+const settleMs = Math.max(0, Number(values.settle)) * 1000;
 
 const WASM = 'docker.io/wasmts/bench-hello:latest';
 const LINUX = 'docker.io/wasmts/bench-busybox:latest';
@@ -48,9 +54,10 @@ async function main(): Promise<void> {
           startTimes!.push(start);
         }
         await rig.removePod(podId);
+        await sleep(settleMs);
       }
     }
-    console.log(`RunPodSandbox + CreateContainer + StartContainer, median of ${runs} pods each (containerd 1.6 CRI, a pod cgroup each):`);
+    console.log(`RunPodSandbox + CreateContainer + StartContainer, median of ${runs} pods each (containerd 1.6 CRI, a pod cgroup each, ${settleMs / 1000} s between pods):`);
     for (const network of ['host', 'pod'] as const) {
       const wasmts = samples.get(`wasmts, ${network} network`)!;
       const runc = samples.get(`runc,   ${network} network`)!;

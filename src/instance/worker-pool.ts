@@ -128,6 +128,16 @@ export class WorkerPool {
     this.refill();
   }
 
+  /**
+   * Lets the waiting workers go and boots the spares anew: the daemon moved (into
+   * a pod's network namespace or cgroup), and a thread keeps the network
+   * namespace it was born in.
+   */
+  renew(): void {
+    for (const old of this.ready.splice(0)) void old.then((b) => b.worker.terminate(), () => undefined);
+    this.refill();
+  }
+
   async take(): Promise<BootedWorker> {
     this.dormant = false;
     this.touch();

@@ -6,38 +6,16 @@
  * once its containerd is gone. The idle period of the runtime options also
  * ends a namespace's shared daemon.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PrivateContainerd, WASMTS_RUNTIME } from '../support/containerd.js';
-import { IMAGES_DIR, REPO_ROOT } from '../support/fixtures.js';
+import { IMAGES_DIR } from '../support/fixtures.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { until } from '../support/until.js';
 import { shimsOf } from '../support/rig-cleanup.js';
-
-const ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
-
-interface Spare {
-  pid: number;
-  containerd: string;
-  network: string;
-}
-
-/** Spare daemons of this checkout now running, with the containerd and network each belongs to. */
-async function spares(): Promise<Spare[]> {
-  const found: Spare[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    const args = cmdline.split('\0');
-    if (!(args.includes(ENTRY) && args.includes('spare'))) continue;
-    const environ = (await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')).split('\0');
-    const value = (key: string): string => environ.find((e) => e.startsWith(`${key}=`))?.slice(key.length + 1) ?? '';
-    found.push({ pid: Number(entry), containerd: value('WASMTS_SPARE_CONTAINERD'), network: value('WASMTS_SPARE_NETWORK') });
-  }
-  return found;
-}
+import { type Spare, spares } from '../support/spares.js';
 
 const started: PrivateContainerd[] = [];
 

@@ -22,6 +22,8 @@ export interface CriRigOptions {
   network: number;
   /** Test image names (build/images/<name>.tar) or paths of other image tars, imported into k8s.io. */
   images: readonly string[];
+  /** Let wasmts keep warm spare daemons, as on a node (by default none, so that "no shim remains" means no process at all). */
+  spares?: boolean;
 }
 
 export class CriRig {
@@ -46,8 +48,7 @@ export class CriRig {
       binary: target.binary,
       namespace: 'k8s.io',
       cri: { sandboxImage: SANDBOX_IMAGE.reference, cni: { binDir: network.binDir, confDir: network.confDir } },
-      // No warm spare daemons, so that "no shim remains" means no process at all.
-      env: { WASMTS_SPARE: '0' },
+      env: options.spares === true ? {} : { WASMTS_SPARE: '0' },
     });
     for (const image of [SANDBOX_IMAGE.name, ...options.images]) {
       await containerd.importImage(image.endsWith('.tar') ? image : path.join(IMAGES_DIR, `${image}.tar`));

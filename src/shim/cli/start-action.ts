@@ -13,6 +13,8 @@ import { cgroupTargets, joiningLaunch, makeCgroups } from '../daemon/cgroup-plac
 import { Env } from '../daemon/environment.js';
 import { type DaemonLaunch, daemonLaunch, requireNetworkNamespace } from '../daemon/network-namespace.js';
 import { claimSpare } from '../daemon/spare-client.js';
+import { ensureSpare } from '../daemon/spare-launch.js';
+import { canEnterNetworkNamespace } from '../daemon/namespace-entry.js';
 import { DEFAULT_SOCKET_DIR, socketPath, socketUri } from './socket-address.js';
 import { chooseTaskApi, encodeStartReply, type TaskApiVersion } from './start-reply.js';
 import { cachedVersionQuery } from './version-cache.js';
@@ -72,6 +74,12 @@ async function ensureSharedDaemon(flags: ShimFlags, env: NodeJS.ProcessEnv): Pro
   launchCold(daemonLaunch({ kind: 'host' }, process.execPath, serveArgs(flags, flags.id, file), daemonEnvOf(env, true, true)), undefined, server);
 }
 
+/** Starts a host spare unless one waits, now or (from a daemon, which outlives this `start`) after `delayMs`. */
+async function keepSpare(containerdAddress: string, delayMs: number): Promise<void> {
+  if (delayMs <= 0) return ensureSpare('host', containerdAddress);
+  setTimeout(() => void ensureSpare('host', containerdAddress), delayMs).unref();
+}
+
 function writeAddressFile(bundle: string, address: string): void {
   const tmp = path.join(bundle, '.address.tmp');
   writeFileSync(tmp, address, { mode: 0o644 });
@@ -89,8 +97,11 @@ function writeAddressFile(bundle: string, address: string): void {
 export async function startAction(
   flags: ShimFlags,
   stdin: Uint8Array,
-  /** Where containerd ran `start` (the bundle) and with which environment: this process's own, unless a daemon answers for a `start`. */
-  context: { bundle: string; env: NodeJS.ProcessEnv } = { bundle: process.cwd(), env: process.env },
+  /**
+   * Where containerd ran `start` (the bundle) and with which environment: this process's own, unless a daemon
+   * answers for a `start`; a daemon also defers the spare it keeps (spareDelayMs), so that its boot is off the pod's way.
+   */
+  context: { bundle: string; env: NodeJS.ProcessEnv; spareDelayMs?: number } = { bundle: process.cwd(), env: process.env },
 ): Promise<Uint8Array | string> {
   if (flags.namespace === '') throw new InvalidArgumentError('start: -namespace is required');
   if (flags.id === '') throw new InvalidArgumentError('start: -id is required');
@@ -126,13 +137,16 @@ export async function startAction(
   // Spares wait in the host's network or in a fresh namespace each; a spec naming a namespace gets a daemon started inside it.
   // The namespace's shared daemon lives in the host's network (it admits a guest only where that changes nothing for it).
   const netns = namespaceDaemon ? ({ kind: 'host' } as const) : requireNetworkNamespace(spec.networkNamespace);
-  // A pod's daemon is born in the pod's cgroup, so that all its memory counts to the pod: no ready-made spare.
+  // A pod's daemon lives in the pod's cgroup, which `start` makes: a claimed spare joins it, a cold daemon is born in it.
   const podCgroup = !reused && isPodSandbox(spec.annotations) && spec.cgroupsPath !== undefined ? spec.cgroupsPath : undefined;
   const cgroupProcs = podCgroup === undefined ? undefined : makeCgroups(cgroupTargets(podCgroup), podCgroup);
+  // A warm spare serves a given namespace (a pod's) by entering it, where the addon for that was built,
+  // and a pod's cgroup by joining it; so it boots nothing on the pod's way.
+  const placed = netns.kind === 'path' || cgroupProcs !== undefined;
+  const spareServes = netns.kind !== 'path' || canEnterNetworkNamespace();
   const claimed =
     !reused &&
-    netns.kind !== 'path' &&
-    cgroupProcs === undefined &&
+    spareServes &&
     (await claimSpare({
       namespace: flags.namespace,
       address: flags.address,
@@ -144,7 +158,9 @@ export async function startAction(
       sharedGroup,
       namespaceDaemon,
       env,
-    }, netns.kind));
+      ...(netns.kind === 'path' ? { networkNamespacePath: netns.path } : {}),
+      ...(cgroupProcs !== undefined ? { cgroupProcs } : {}),
+    }, netns.kind === 'new' ? 'new' : 'host'));
   const server = reused || claimed ? undefined : await claimSocket(file);
   if (server !== undefined) {
     let launch = daemonLaunch(netns, process.execPath, serveArgs(flags, flags.id, file), daemonEnvOf(env, sharedGroup, namespaceDaemon));
@@ -157,6 +173,8 @@ export async function startAction(
   }
   // A pod's or a group's start still boots Node: the namespace's shared daemon, once up, answers the next ones.
   if (!namespaceDaemon && !own && sparesEnabled(env)) await ensureSharedDaemon(flags, env);
+  // A daemon placed in a pod keeps no spare (it would be born in the pod): one is kept from here, in the host's network.
+  if (!reused && placed && spareServes && sparesEnabled(env)) await keepSpare(flags.address, context.spareDelayMs ?? 0);
   writeAddressFile(bundle, address);
   return encodeStartReply(address, await taskApi, bootstrap);
 }

@@ -110,6 +110,23 @@ export function joiningLaunch(procs: readonly string[], command: string, args: r
 }
 
 /**
+ * Moves the live process `pid` into the cgroups (`procs` files): how a warm
+ * spare claimed for a pod joins it. Unlike a daemon launched there, the memory
+ * it allocated before stays charged where it was born (the kernel does not move
+ * it): Node.js and the runtime's code, as a runc pod's shim is charged outside
+ * the pod; whatever its guests use from then on counts to the pod.
+ */
+export async function joinCgroups(procs: readonly string[], pid: number): Promise<void> {
+  for (const file of procs) {
+    try {
+      await writeFile(file, `${pid}\n`);
+    } catch (cause) {
+      throw new InvalidArgumentError(`cannot put the pod's daemon in its cgroup (${file}): ${(cause as Error).message}`, { cause });
+    }
+  }
+}
+
+/**
  * The daemon's side: at the sandbox's Create it makes sure it is in the pod's
  * cgroup (a daemon claimed ready-made is moved there; one born there stays),
  * and at the sandbox's Delete it goes back to `origin` (the cgroups of the

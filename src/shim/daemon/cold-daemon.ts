@@ -4,7 +4,7 @@ import { serveGroup } from './daemon.js';
 import type { ShimFlags } from '../cli/flags.js';
 import { LISTEN_FD, SHARED_GROUP_ENV } from './handoff.js';
 import { Env } from './environment.js';
-import { ensureSpare, SPARE_NETWORK_ENV } from './spare.js';
+import { ensureSpare } from './spare-launch.js';
 
 
 /**
@@ -33,5 +33,5 @@ export function serveColdDaemon(flags: ShimFlags): void {
     pool,
   );
   // Spares are for the containers that need a daemon of their own; the shared daemon itself stays.
-  if (!namespaceDaemon) ensureSpare(process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host', flags.address);
+  if (!namespaceDaemon) void ensureSpare(process.env[Env.SPARE_NETWORK] === 'new' ? 'new' : 'host', flags.address);
 }

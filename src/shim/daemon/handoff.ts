@@ -39,6 +39,10 @@ export interface ClaimRequest extends GroupSpec {
   bundle: string;
   /** containerd's environment as `start` received it. */
   env: Record<string, string | undefined>;
+  /** The network namespace the spec names (a pod's): the spare enters it before it serves (namespace-entry.ts). */
+  networkNamespacePath?: string;
+  /** The `cgroup.procs` files of a pod's cgroup (`start` made it): the spare joins it before it serves. */
+  cgroupProcs?: string[];
 }
 
 /** In the bundle of a pod's Linux container: the address of the runc shim that runs it (also read by bin/'s `sh` wrapper). */

@@ -1,20 +1,14 @@
-import { spawn } from 'node:child_process';
 import { readSpareSettings, spareSettingsPath } from './runtime-settings.js';
-import { chmodSync, closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { WorkerPool } from '../../instance/worker-pool.js';
 import { serveGroup } from './daemon.js';
 import { claimSocket, isServing } from './group-socket.js';
-import { ENTRY_SCRIPT } from '../../layout.js';
-import { type ClaimReply, type ClaimRequest, openBundleLog, type SpareNetwork, spareSocketPath, sparesEnabled } from './handoff.js';
-import { daemonLaunch } from './network-namespace.js';
+import { type ClaimReply, type ClaimRequest, openBundleLog, type SpareNetwork, spareSocketPath } from './handoff.js';
 import { Env } from './environment.js';
-
-/** Tells a spare (and a cold daemon) which network it lives in, so the daemon it becomes keeps a spare of the same kind. */
-export const SPARE_NETWORK_ENV = Env.SPARE_NETWORK;
-
-/** The containerd a spare belongs to: its gRPC socket. */
-export const SPARE_CONTAINERD_ENV = Env.SPARE_CONTAINERD;
+import { joinCgroups } from './cgroup-placement.js';
+import { enterNetworkNamespace } from './namespace-entry.js';
+import { ensureSpare, startLockPath } from './spare-launch.js';
 
 /** How long an unclaimed spare waits before it exits. */
 const DEFAULT_IDLE_SECONDS = 600;
@@ -25,55 +19,6 @@ const CONTAINERD_CHECK_MS = 5_000;
 const CONTAINERD_MISSES = 3;
 
 /**
- * Starts a spare daemon for the next container unless one is already
- * waiting. Detached and with none of our fds, like any daemon of ours.
- */
-export function ensureSpare(network: SpareNetwork, containerdAddress: string): void {
-  if (!sparesEnabled()) return;
-  const controlPath = spareSocketPath(network, containerdAddress);
-  void isServing(controlPath, 300).then((serving) => {
-    // Two daemons may ask at once: only the one that takes the lock starts a spare.
-    if (serving || !takeStartLock(controlPath)) return;
-    const env = {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      [Env.SPARE_IDLE_SECONDS]: process.env[Env.SPARE_IDLE_SECONDS],
-      [SPARE_NETWORK_ENV]: network,
-      [SPARE_CONTAINERD_ENV]: containerdAddress,
-    };
-    // A spare for plain `ctr run` waits inside a fresh network namespace, loopback up.
-    const launch = daemonLaunch({ kind: network }, process.execPath, [ENTRY_SCRIPT, 'spare'], env);
-    const child = spawn(launch.command, launch.args, { cwd: '/', detached: true, stdio: 'ignore', env: launch.env });
-    child.unref();
-  });
-}
-
-/** A booting spare holds this until it listens (or gives up); older than this, a lock is a dead spare's. */
-const START_LOCK_STALE_MS = 30_000;
-
-function startLockPath(controlPath: string): string {
-  return `${controlPath}.starting`;
-}
-
-/** Creates the start lock of a spare's control socket; false when another live start holds it. */
-function takeStartLock(controlPath: string): boolean {
-  const lock = startLockPath(controlPath);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      closeSync(openSync(lock, 'wx', 0o600));
-      return true;
-    } catch {
-      try {
-        if (Date.now() - statSync(lock).mtimeMs < START_LOCK_STALE_MS) return false;
-        rmSync(lock, { force: true });
-      } catch {
-        // gone meanwhile: try again
-      }
-    }
-  }
-  return false;
-}
-
-/**
  * `spare`: a daemon booted ahead of need — code loaded, a guest worker warm —
  * that waits on its control socket until a `start` claims it for a group.
  * Then it binds that group's socket and serves it like any daemon, and starts
@@ -82,8 +27,8 @@ function takeStartLock(controlPath: string): boolean {
 export async function runSpare(): Promise<void> {
   const pool = new WorkerPool(1);
   const control = net.createServer();
-  const network: SpareNetwork = process.env[SPARE_NETWORK_ENV] === 'new' ? 'new' : 'host';
-  const containerd = process.env[SPARE_CONTAINERD_ENV] ?? '';
+  const network: SpareNetwork = process.env[Env.SPARE_NETWORK] === 'new' ? 'new' : 'host';
+  const containerd = process.env[Env.SPARE_CONTAINERD] ?? '';
   const controlPath = spareSocketPath(network, containerd);
   let claimed = false;
 
@@ -149,14 +94,28 @@ export async function runSpare(): Promise<void> {
 async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareNetwork): Promise<ClaimReply> {
   for (const key of Object.keys(process.env)) delete process.env[key];
   for (const [key, value] of Object.entries(request.env)) if (value !== undefined) process.env[key] = value;
+  // Claimed for a pod (or a given network namespace): go there before anything of the group's opens or starts.
+  const placed = request.networkNamespacePath !== undefined || request.cgroupProcs !== undefined;
+  if (request.networkNamespacePath !== undefined) enterNetworkNamespace(request.networkNamespacePath);
+  if (request.cgroupProcs !== undefined) {
+    // Where it leaves to again at the sandbox's Delete.
+    process.env[Env.ORIGIN_CGROUPS] = readFileSync('/proc/self/cgroup', 'utf8');
+    await joinCgroups(request.cgroupProcs, process.pid);
+  }
+  if (placed) {
+    // Its waiting worker was born in the host's network and cgroup: the guests' come from here.
+    pool.renew();
+    // A spare of its own would be born in the pod too: `start` keeps one ready instead.
+    process.env[Env.SPARE] = '0';
+  }
   const listener = await claimSocket(request.socketPath);
   if (listener === undefined) throw new Error(`group socket ${request.socketPath} is already served`);
-  const { bundle, env: _env, ...group } = request;
+  const { bundle, env: _env, networkNamespacePath: _netns, cgroupProcs: _cgroup, ...group } = request;
   serveGroup(
     { ...group, logFd: openBundleLog(bundle) },
     listener,
     pool,
   );
-  if (!request.namespaceDaemon) ensureSpare(network, request.address);
+  if (!request.namespaceDaemon && !placed) void ensureSpare(network, request.address);
   return { ok: true, pid: process.pid };
 }

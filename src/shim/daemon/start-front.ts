@@ -179,6 +179,13 @@ export class StartFront {
   }
 }
 
+/**
+ * How long after a `start` that placed a warm daemon in a pod the next spare
+ * boots: its boot (a few hundred ms of CPU) would otherwise compete with the
+ * rest of the pod's start (its first container is created and started next).
+ */
+const SPARE_DELAY_MS = 1_000;
+
 /** The runner the front uses: the binary's own `start`, loaded once. */
 export function startRunner(env: NodeJS.ProcessEnv): StartRunner {
   return async (argv, bundle, stdin) => {
@@ -186,7 +193,7 @@ export function startRunner(env: NodeJS.ProcessEnv): StartRunner {
     if (flags.action !== 'start') return { output: `expected start, got ${JSON.stringify(flags.action)}\n`, failed: true };
     const { startAction } = await import('../cli/start-action.js');
     try {
-      return { output: await startAction(flags, stdin, { bundle, env }), failed: false };
+      return { output: await startAction(flags, stdin, { bundle, env, spareDelayMs: SPARE_DELAY_MS }), failed: false };
     } catch (error) {
       return { output: `${BINARY_NAME} start: ${describeError(error)}\n`, failed: true };
     }

@@ -21,6 +21,19 @@ function poolOf(spares: number): WorkerPool {
 }
 
 describe('the worker pool', () => {
+  it('lets its waiting workers go on renew and boots fresh ones (a spare daemon that moved into a pod)', async () => {
+    const pool = poolOf(1);
+    const first = await pool.take();
+    pool.give(first); // waits again, beside the refilled spare
+    const ended = once(first.worker, 'exit');
+    pool.renew();
+    await ended;
+    expect(pool.waiting).toBe(1);
+    const next = await pool.take();
+    expect(next.tid).not.toBe(first.tid);
+    await next.worker.terminate();
+  });
+
   it('keeps its spare waiting when it has no idle period (a spare daemon waiting to be claimed)', async () => {
     const pool = poolOf(1);
     await sleep(800);
