@@ -21,8 +21,10 @@ const CONTAINERD_MISSES = 3;
 /**
  * `spare`: a daemon booted ahead of need — code loaded, a guest worker warm —
  * that waits on its control socket until a `start` claims it for a group.
- * Then it binds that group's socket and serves it like any daemon, and starts
- * the next spare. Unclaimed, it exits after WASMTS_SPARE_IDLE_SECONDS.
+ * Then it enters the group's network namespace and cgroup when the claim names
+ * them (a pod's), binds the group's socket and serves it like any daemon, and
+ * starts the next spare (or, placed in a pod, leaves that to `start`).
+ * Unclaimed, it exits after WASMTS_SPARE_IDLE_SECONDS.
  */
 export async function runSpare(): Promise<void> {
   const pool = new WorkerPool(1);
