@@ -3,12 +3,14 @@
  * (containerd 1.6, 1.7 and 2.x; a bridge network from Debian's CNI plugins; a
  * pod cgroup as kubelet makes it): the spare, booted in the host's network and
  * outside any pod, is moved into the pod's network namespace and cgroup when
- * the sandbox starts, so the pod's wasm HTTP server answers on the pod's IP and
- * the kernel counts what the pod's guests use to the pod. The next spare is
+ * the sandbox starts, so the pod's wasm HTTP server answers on the pod's IP, its
+ * guests resolve names through the pod's DNS config and connect out of the pod,
+ * and the kernel counts what the pod's guests use to the pod. The next spare is
  * booted for the next pod, and every daemon and spare is gone once the pods and
  * containerd are.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrivateContainerd } from '../support/containerd.js';
 import type { CriClient } from '../support/cri-client.js';
 import { CriRig } from '../support/cri-rig.js';
+import { FakeDns } from '../support/fake-dns.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { makePodCgroup, podCgroups, removePodCgroup } from '../support/pod-cgroup.js';
 import { isAlive } from '../support/processes.js';
@@ -53,7 +56,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
   let stopped = false;
 
   beforeAll(async () => {
-    rig = await CriRig.start(target, { network: target.n, images: [TEST_IMAGES.httpServer.name], spares: true });
+    rig = await CriRig.start(target, { network: target.n, images: [TEST_IMAGES.httpServer.name, TEST_IMAGES.tcpClient.name], spares: true });
     ({ containerd, cri, dir: logs } = rig);
   }, 120_000);
 
@@ -72,15 +75,18 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
     }, 20_000);
   }
 
-  it("moves the spare into the pod's network namespace and cgroup, serves the pod from it, keeps one spare for the next pod, and leaves no daemon behind", async () => {
+  it("moves the spare into the pod's network namespace and cgroup, serves the pod from it (its server, its DNS, its clients), keeps one spare for the next pod, and leaves no daemon behind", async () => {
     const parent = path.posix.join(cgroups.base, `wasmts-test-${process.pid}`, `podwarm${target.n}`);
     const made = await makePodCgroup(cgroups, parent);
     const podIds: string[] = [];
-    const runPod = async (name: string) => {
+    const echo = net.createServer((socket) => socket.pipe(socket));
+    let dns: FakeDns | undefined;
+    const runPod = async (name: string, extra: Record<string, unknown> = {}) => {
       const pod = {
         metadata: { name, uid: `uid-${name}-${process.pid}`, namespace: 'default', attempt: 0 },
         log_directory: logs,
         linux: { cgroup_parent: parent, security_context: { namespace_options: POD_NETWORK } },
+        ...extra,
       };
       const { pod_sandbox_id: podId } = await cri.runtimeCall<{ pod_sandbox_id: string }>('RunPodSandbox', { config: pod, runtime_handler: 'wasmts' });
       podIds.push(podId);
@@ -92,7 +98,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
         sandbox_config: pod,
       });
       await cri.runtimeCall('StartContainer', { container_id: server });
-      return { podId, ip: status.network.ip, info: JSON.parse(info.info ?? '{}') as SandboxInfo };
+      return { podId, pod, ip: status.network.ip, info: JSON.parse(info.info ?? '{}') as SandboxInfo };
     };
     const removePod = async (podId: string) => {
       await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
@@ -105,7 +111,13 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
       const spare = await waitingSpare();
       expect(spare).not.toBe(first.info.pid);
 
-      const second = await runPod('warm-second');
+      // The node, as the pod sees it across the bridge (its gateway, there since the first pod): a DNS server and an echo server.
+      const gateway = `${rig.network.prefix}1`;
+      dns = await FakeDns.start(gateway, { 'backend.wasm.test': [gateway] });
+      await new Promise<void>((resolve) => echo.listen(0, gateway, () => resolve()));
+      const echoPort = (echo.address() as net.AddressInfo).port;
+
+      const second = await runPod('warm-second', { dns_config: { servers: [gateway], searches: ['wasm.test'], options: ['ndots:2'] } });
       // The sandbox's process is the spare that waited, now the pod's daemon.
       expect(second.info.pid).toBe(spare);
       const podNetns = second.info.runtimeSpec.linux.namespaces.find((ns) => ns.type === 'network')?.path;
@@ -129,6 +141,20 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
       expect(containerMemory).toBeGreaterThan(0);
       expect(podMemory).toBeGreaterThanOrEqual(containerMemory);
 
+      // Its guests resolve through the pod's DNS config, from inside the pod's namespace, and connect out of it.
+      const { container_id: client } = await cri.runtimeCall<{ container_id: string }>('CreateContainer', {
+        pod_sandbox_id: second.podId,
+        config: { metadata: { name: 'client', attempt: 0 }, image: { image: TEST_IMAGES.tcpClient.reference }, command: ['/tcp-client.wasm', 'backend', String(echoPort), 'ping'], log_path: 'client.log', linux: {} },
+        sandbox_config: second.pod,
+      });
+      await cri.runtimeCall('StartContainer', { container_id: client });
+      const clientLog = await until('the client to get its reply', async () => {
+        const log = await readFile(path.join(logs, 'client.log'), 'utf8').catch(() => '');
+        return log.includes('reply: ping') ? log : undefined;
+      }, 15_000);
+      expect(clientLog).toContain(`connected to ${gateway} port ${echoPort}`);
+      expect(dns.questions).toContain('backend.wasm.test A');
+
       // A spare again, once its delay passed: never more than one.
       const next = await waitingSpare();
       expect(next).not.toBe(spare);
@@ -148,6 +174,8 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
     } finally {
       for (const podId of [...podIds]) await removePod(podId).catch(() => {});
       await removePodCgroup(made);
+      echo.close();
+      await dns?.close();
     }
   }, 150_000);
 });
