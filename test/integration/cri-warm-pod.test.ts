@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrivateContainerd } from '../support/containerd.js';
 import type { CriClient } from '../support/cri-client.js';
 import { CriRig } from '../support/cri-rig.js';
+import { openStream } from '../support/cri-streaming.js';
 import { FakeDns } from '../support/fake-dns.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { makePodCgroup, podCgroups, removePodCgroup } from '../support/pod-cgroup.js';
@@ -75,7 +76,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
     }, 20_000);
   }
 
-  it("moves the spare into the pod's network namespace and cgroup, serves the pod from it (its server, its DNS, its clients), keeps one spare for the next pod, and leaves no daemon behind", async () => {
+  it("moves the spare into the pod's network namespace and cgroup, serves the pod from it (its server, port-forward, its DNS, its clients), keeps one spare for the next pod, and leaves no daemon behind", async () => {
     const parent = path.posix.join(cgroups.base, `wasmts-test-${process.pid}`, `podwarm${target.n}`);
     const made = await makePodCgroup(cgroups, parent);
     const podIds: string[] = [];
@@ -133,6 +134,14 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
       for (const { ip } of [first, second]) {
         expect(await until(`the server to answer on ${ip}`, async () => get(ip, 8080).catch(() => undefined), 15_000)).toContain('Hello, World!');
       }
+      // kubectl port-forward: containerd dials the port in the namespace of the sandbox's pid, the spare's.
+      const { url: forwardUrl } = await cri.runtimeCall<{ url: string }>('PortForward', { pod_sandbox_id: second.podId, port: [8080] });
+      const forward = await openStream(`${forwardUrl}?port=8080`, ['v4.channel.k8s.io', 'portforward.k8s.io']);
+      await forward.until(0, (text) => text.length >= 2);
+      forward.send(0, 'GET / HTTP/1.0\r\nHost: pod\r\n\r\n');
+      expect(await forward.until(0, (text) => text.includes('Hello, World!'))).toMatch(/HTTP\/1\.[01] 200/);
+      forward.close();
+
       // What its guest allocated after the claim counts to the pod (the daemon's boot stays charged where the spare was born).
       type Memory = { memory?: { working_set_bytes?: { value: string } } };
       const { stats } = await cri.runtimeCall<{ stats: { linux: Memory & { containers: Memory[] } } }>('PodSandboxStats', { pod_sandbox_id: second.podId });
