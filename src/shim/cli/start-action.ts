@@ -7,7 +7,7 @@ import { parseBootstrapParams } from './bootstrap.js';
 import type { ShimFlags } from './flags.js';
 import { claimSocket, isServing } from '../daemon/group-socket.js';
 import { ENTRY_SCRIPT } from '../../layout.js';
-import { openBundleLog, SHARED_GROUP_ENV, sparesEnabled } from '../daemon/handoff.js';
+import { openBundleLog, SHARED_GROUP_ENV, type SpareNetwork, sparesEnabled } from '../daemon/handoff.js';
 import { isPodSandbox, joinsNamespaceDaemon, NAMESPACE_GROUP, readStartSpec } from '../../oci/bundle-spec.js';
 import { cgroupTargets, joiningLaunch, makeCgroups } from '../daemon/cgroup-placement.js';
 import { Env } from '../daemon/environment.js';
@@ -74,10 +74,10 @@ async function ensureSharedDaemon(flags: ShimFlags, env: NodeJS.ProcessEnv): Pro
   launchCold(daemonLaunch({ kind: 'host' }, process.execPath, serveArgs(flags, flags.id, file), daemonEnvOf(env, true, true)), undefined, server);
 }
 
-/** Starts a host spare unless one waits, now or (from a daemon, which outlives this `start`) after `delayMs`. */
-async function keepSpare(containerdAddress: string, delayMs: number): Promise<void> {
-  if (delayMs <= 0) return ensureSpare('host', containerdAddress);
-  setTimeout(() => void ensureSpare('host', containerdAddress), delayMs).unref();
+/** Starts a spare of `network` unless one waits, now or (from a daemon, which outlives this `start`) after `delayMs`. */
+async function keepSpare(network: SpareNetwork, containerdAddress: string, delayMs: number): Promise<void> {
+  if (delayMs <= 0) return ensureSpare(network, containerdAddress);
+  setTimeout(() => void ensureSpare(network, containerdAddress), delayMs).unref();
 }
 
 function writeAddressFile(bundle: string, address: string): void {
@@ -173,8 +173,11 @@ export async function startAction(
   }
   // A pod's or a group's start still boots Node: the namespace's shared daemon, once up, answers the next ones.
   if (!namespaceDaemon && !own && sparesEnabled(env)) await ensureSharedDaemon(flags, env);
-  // A daemon placed in a pod keeps no spare (it would be born in the pod): one is kept from here, in the host's network.
-  if (!reused && placed && spareServes && sparesEnabled(env)) await keepSpare(flags.address, context.spareDelayMs ?? 0);
+  // The next spare: for the spare just claimed (its boot, a few hundred ms of CPU, is deferred off this container's way
+  // when a daemon answers this `start`), and for a daemon placed in a pod, which keeps none (it would be born in the pod).
+  // A daemon booted cold otherwise starts it itself once serving.
+  const spareUsed = claimed ? !namespaceDaemon : server !== undefined && placed && spareServes;
+  if (spareUsed && sparesEnabled(env)) await keepSpare(netns.kind === 'new' ? 'new' : 'host', flags.address, context.spareDelayMs ?? 0);
   writeAddressFile(bundle, address);
   return encodeStartReply(address, await taskApi, bootstrap);
 }

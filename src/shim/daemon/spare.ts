@@ -8,7 +8,7 @@ import { type ClaimReply, type ClaimRequest, openBundleLog, type SpareNetwork, s
 import { Env } from './environment.js';
 import { joinCgroups } from './cgroup-placement.js';
 import { enterNetworkNamespace } from './namespace-entry.js';
-import { ensureSpare, startLockPath } from './spare-launch.js';
+import { startLockPath } from './spare-launch.js';
 
 /** How long an unclaimed spare waits before it exits. */
 const DEFAULT_IDLE_SECONDS = 600;
@@ -22,8 +22,8 @@ const CONTAINERD_MISSES = 3;
  * `spare`: a daemon booted ahead of need — code loaded, a guest worker warm —
  * that waits on its control socket until a `start` claims it for a group.
  * Then it enters the group's network namespace and cgroup when the claim names
- * them (a pod's), binds the group's socket and serves it like any daemon, and
- * starts the next spare (or, placed in a pod, leaves that to `start`).
+ * them (a pod's), binds the group's socket and serves it like any daemon; the
+ * `start` that claimed it starts the next spare.
  * Unclaimed, it exits after WASMTS_SPARE_IDLE_SECONDS.
  */
 export async function runSpare(): Promise<void> {
@@ -74,7 +74,7 @@ export async function runSpare(): Promise<void> {
       clearTimeout(idle);
       clearInterval(watch);
       control.close(); // unlinks the control socket: the next start finds no spare here
-      void takeOver(JSON.parse(buffer.slice(0, newline)) as ClaimRequest, pool, network).then(answer, (error: unknown) => {
+      void takeOver(JSON.parse(buffer.slice(0, newline)) as ClaimRequest, pool).then(answer, (error: unknown) => {
         answer({ ok: false, reason: String(error) });
         process.exit(1);
       });
@@ -93,7 +93,7 @@ export async function runSpare(): Promise<void> {
   rmSync(startLockPath(controlPath), { force: true });
 }
 
-async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareNetwork): Promise<ClaimReply> {
+async function takeOver(request: ClaimRequest, pool: WorkerPool): Promise<ClaimReply> {
   for (const key of Object.keys(process.env)) delete process.env[key];
   for (const [key, value] of Object.entries(request.env)) if (value !== undefined) process.env[key] = value;
   // Claimed for a pod (or a given network namespace): go there before anything of the group's opens or starts.
@@ -107,7 +107,7 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareN
   if (placed) {
     // Its waiting worker was born in the host's network and cgroup: the guests' come from here.
     pool.renew();
-    // A spare of its own would be born in the pod too: `start` keeps one ready instead.
+    // Nothing it starts from now on may be a spare: it would be born in the pod.
     process.env[Env.SPARE] = '0';
   }
   const listener = await claimSocket(request.socketPath);
@@ -118,6 +118,5 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool, network: SpareN
     listener,
     pool,
   );
-  if (!request.namespaceDaemon && !placed) void ensureSpare(network, request.address);
   return { ok: true, pid: process.pid };
 }

@@ -180,9 +180,10 @@ export class StartFront {
 }
 
 /**
- * How long after a `start` that placed a warm daemon in a pod the next spare
- * boots: its boot (a few hundred ms of CPU) would otherwise compete with the
- * rest of the pod's start (its first container is created and started next).
+ * How long after a `start` that claimed the spare (or placed a cold daemon in a
+ * pod) the next spare boots: its boot (a few hundred ms of CPU) would otherwise
+ * compete with the rest of the container's start (Create and Start follow; for a
+ * pod, its first container).
  */
 const SPARE_DELAY_MS = 1_000;
 
