@@ -5,8 +5,8 @@
  * then applies the pod's CPU and memory limits to the daemon, which runs every
  * container of the pod, and containerd's PodSandboxStats reads the daemon's
  * use from the pod cgroup. `start` launches a pod's daemon inside the cgroup
- * (joiningLaunch); the daemon checks at the sandbox's Create and leaves at its
- * Delete.
+ * (joiningLaunch), or a warm spare claimed for the pod joins it (joinCgroups);
+ * the daemon checks at the sandbox's Create and leaves at its Delete.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, rmdir, writeFile } from 'node:fs/promises';
