@@ -7,7 +7,6 @@
  * a container that ended is restarted in its pod as kubelet does (a new
  * attempt), each attempt with its own log.
  */
-import http from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,22 +18,10 @@ import { TEST_IMAGES } from '../support/images.js';
 import { shimsOf, unsharedShimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { until } from '../support/until.js';
+import { httpGet, waitForHttp } from '../support/net.js';
 import { openStream } from '../support/cri-streaming.js';
 
 const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
-
-/** GET http://address:port/ once; rejects on any network error. */
-function get(address: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: address, port, path: '/', timeout: 2_000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      response.on('end', () => resolve(body));
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', reject);
-  });
-}
 
 describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })))('pods on a bridge network on $label', (target) => {
   let rig: CriRig;
@@ -83,7 +70,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })
 
       // The server listens on every address of the pod's namespace; the node reaches it over the bridge.
       await create('server', TEST_IMAGES.httpServer.reference, ['/http-server.wasm', '8080', '0.0.0.0']);
-      const body = await until('the server to answer on the pod IP', async () => get(ip, 8080).catch(() => undefined), 15_000);
+      const { body } = await waitForHttp(8080, ip, 15_000);
       expect(body).toContain('Hello, World!');
 
       // kubelet's exec liveness probe: ExecSync with a timeout; the exit code decides.
@@ -135,7 +122,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 100 + n })
       expect(await exited(second)).toMatchObject({ exit_code: 0, reason: 'Completed' });
       await cri.runtimeCall('RemoveContainer', { container_id: first });
       for (const attempt of [0, 1]) expect(await readFile(path.join(logs, 'once', `${attempt}.log`), 'utf8')).toMatch(/ stdout F hello from wasm\n/);
-      expect(await get(ip, 8080)).toContain('Hello, World!');
+      expect((await httpGet(8080, ip)).body).toContain('Hello, World!');
     } finally {
       await cri.runtimeCall('StopPodSandbox', { pod_sandbox_id: podId });
       await cri.runtimeCall('RemovePodSandbox', { pod_sandbox_id: podId });

@@ -9,7 +9,6 @@
  * booted for the next pod, and every daemon and spare is gone once the pods and
  * containerd are.
  */
-import http from 'node:http';
 import net from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -27,22 +26,10 @@ import { unsharedShimsOf } from '../support/rig-cleanup.js';
 import { containerdTargets } from '../support/runtimes.js';
 import { spares } from '../support/spares.js';
 import { until } from '../support/until.js';
+import { waitForHttp } from '../support/net.js';
 
 const POD_NETWORK = { network: 'POD', pid: 'CONTAINER', ipc: 'POD' };
 const cgroups = await podCgroups();
-
-/** GET http://address:port/ once; rejects on any network error. */
-function get(address: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: address, port, path: '/', timeout: 2_000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      response.on('end', () => resolve(body));
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', reject);
-  });
-}
 
 interface SandboxInfo {
   pid: number;
@@ -132,7 +119,7 @@ describe.each(containerdTargets().map((target, n) => ({ ...target, n: 130 + n })
       }
       // Its guest listens in the pod's namespace: the node reaches it on the pod's address, as the first pod's.
       for (const { ip } of [first, second]) {
-        expect(await until(`the server to answer on ${ip}`, async () => get(ip, 8080).catch(() => undefined), 15_000)).toContain('Hello, World!');
+        expect((await waitForHttp(8080, ip, 15_000)).body).toContain('Hello, World!');
       }
       // kubectl port-forward: containerd dials the port in the namespace of the sandbox's pid, the spare's.
       const { url: forwardUrl } = await cri.runtimeCall<{ url: string }>('PortForward', { pod_sandbox_id: second.podId, port: [8080] });
