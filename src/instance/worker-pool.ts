@@ -134,7 +134,7 @@ export class WorkerPool {
    * namespace it was born in.
    */
   renew(): void {
-    for (const old of this.ready.splice(0)) void old.then((b) => b.worker.terminate(), () => undefined);
+    void this.letWaitingGo(); // takes them off the list at once; they end in the background
     this.refill();
   }
 

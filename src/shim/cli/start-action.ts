@@ -144,6 +144,7 @@ export async function startAction(
   // and a pod's cgroup by joining it; so it boots nothing on the pod's way.
   const placed = netns.kind === 'path' || cgroupProcs !== undefined;
   const spareServes = netns.kind !== 'path' || canEnterNetworkNamespace();
+  const spareNetwork: SpareNetwork = netns.kind === 'new' ? 'new' : 'host';
   const claimed =
     !reused &&
     spareServes &&
@@ -160,7 +161,7 @@ export async function startAction(
       env,
       ...(netns.kind === 'path' ? { networkNamespacePath: netns.path } : {}),
       ...(cgroupProcs !== undefined ? { cgroupProcs } : {}),
-    }, netns.kind === 'new' ? 'new' : 'host'));
+    }, spareNetwork));
   const server = reused || claimed ? undefined : await claimSocket(file);
   if (server !== undefined) {
     let launch = daemonLaunch(netns, process.execPath, serveArgs(flags, flags.id, file), daemonEnvOf(env, sharedGroup, namespaceDaemon));
@@ -177,7 +178,7 @@ export async function startAction(
   // when a daemon answers this `start`), and for a daemon placed in a pod, which keeps none (it would be born in the pod).
   // A daemon booted cold otherwise starts it itself once serving.
   const spareUsed = claimed ? !namespaceDaemon : server !== undefined && placed && spareServes;
-  if (spareUsed && sparesEnabled(env)) await keepSpare(netns.kind === 'new' ? 'new' : 'host', flags.address, context.spareDelayMs ?? 0);
+  if (spareUsed && sparesEnabled(env)) await keepSpare(spareNetwork, flags.address, context.spareDelayMs ?? 0);
   writeAddressFile(bundle, address);
   return encodeStartReply(address, await taskApi, bootstrap);
 }

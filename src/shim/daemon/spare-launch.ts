@@ -1,8 +1,8 @@
 /**
  * Launching a warm spare daemon (spare.ts is the spare itself). Kept free of
- * heavy imports: `start` loads this to keep a spare ready after it placed a
- * daemon in a pod, where that daemon cannot start one (it would be born in the
- * pod's network and cgroup).
+ * heavy imports: `start` loads this to boot the next spare after it claimed one
+ * (or placed a cold daemon in a pod, which cannot start one: it would be born
+ * in the pod's network and cgroup).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync, statSync } from 'node:fs';

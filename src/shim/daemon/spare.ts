@@ -104,12 +104,8 @@ async function takeOver(request: ClaimRequest, pool: WorkerPool): Promise<ClaimR
     process.env[Env.ORIGIN_CGROUPS] = readFileSync('/proc/self/cgroup', 'utf8');
     await joinCgroups(request.cgroupProcs, process.pid);
   }
-  if (placed) {
-    // Its waiting worker was born in the host's network and cgroup: the guests' come from here.
-    pool.renew();
-    // Nothing it starts from now on may be a spare: it would be born in the pod.
-    process.env[Env.SPARE] = '0';
-  }
+  // Its waiting worker was born in the host's network and cgroup: the guests' come from here.
+  if (placed) pool.renew();
   const listener = await claimSocket(request.socketPath);
   if (listener === undefined) throw new Error(`group socket ${request.socketPath} is already served`);
   const { bundle, env: _env, networkNamespacePath: _netns, cgroupProcs: _cgroup, ...group } = request;
